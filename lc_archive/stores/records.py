@@ -1,0 +1,154 @@
+"""Plain records that cross the store interface.
+
+These are the rows of a learning package, shaped for streaming: one :class:`EntityRecord` carries an
+entity with its versions, media and children, so a reader can hand a whole entity to a writer without
+further queries. They are deliberately dumb (no validation): the pydantic models in
+``lc_archive.model`` validate archive input and convert to these records.
+
+Timestamps are timezone-aware UTC ``datetime`` objects. ``created_by`` fields are user names, or
+``None`` when unknown; site identities (ids, uuids, emails) never appear here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+__all__ = [
+    "COMPONENT",
+    "CONTAINER",
+    "ChildRecord",
+    "CollectionRecord",
+    "EntityKind",
+    "EntityRecord",
+    "MediaRecord",
+    "PackageRecord",
+    "PublishLogEntry",
+    "PublishLogRecord",
+    "VersionRecord",
+]
+
+EntityKind = Literal["component", "container"]
+COMPONENT: EntityKind = "component"
+CONTAINER: EntityKind = "container"
+
+
+@dataclass(frozen=True, slots=True)
+class PackageRecord:
+    """A learning package's own fields (``ref`` is the package_ref, e.g. ``lib:Org:LIB1``)."""
+
+    ref: str
+    title: str
+    description: str
+    created: datetime
+    updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRecord:
+    """One file of a component version: ``path`` (e.g. ``block.xml``, ``static/a.png``) -> blob.
+
+    ``has_text``/``has_file`` mirror openedx-core's Media storage modes (text, file, or both).
+    """
+
+    path: str
+    sha256: str
+    size: int
+    media_type: str
+    has_text: bool = False
+    has_file: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRecord:
+    """One row of a container version's ordered child list; ``pinned`` is a version number or None."""
+
+    ref: str
+    pinned: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    """An immutable version of an entity. Components have ``media``, containers ``children``."""
+
+    number: int
+    title: str
+    created: datetime
+    created_by: str | None = None
+    media: tuple[MediaRecord, ...] = ()
+    children: tuple[ChildRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRecord:
+    """A publishable entity with its versions and its draft/published pointers.
+
+    ``kind`` is ``component`` or ``container``. For components ``namespace``/``type``/``code`` are the
+    ComponentType namespace and name and the component_code; for containers ``namespace`` is ``""``,
+    ``type`` the container type (``unit``, ``subsection``, ``section``) and ``code`` the container_code.
+
+    Draft pointer states: ``draft`` set (normal); ``draft is None and draft_deleted`` (soft-deleted:
+    the Draft row exists and points at nothing); ``draft is None and not draft_deleted`` (no Draft
+    row: the entity never had a version). Published works the same way, ``published_deleted`` being
+    a published deletion.
+
+    ``versions`` holds the versions a reader chose to include (all, or only draft and published),
+    in ascending number order.
+    """
+
+    ref: str
+    kind: EntityKind
+    namespace: str
+    type: str
+    code: str
+    can_stand_alone: bool
+    created: datetime
+    created_by: str | None = None
+    versions: tuple[VersionRecord, ...] = ()
+    draft: int | None = None
+    draft_deleted: bool = False
+    published: int | None = None
+    published_deleted: bool = False
+
+    def version(self, number: int | None) -> VersionRecord | None:
+        """The included version with that number, if any."""
+        if number is None:
+            return None
+        for v in self.versions:
+            if v.number == number:
+                return v
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionRecord:
+    """A collection (not versioned). ``members`` are entity refs, sorted."""
+
+    code: str
+    title: str
+    description: str
+    enabled: bool
+    created: datetime
+    modified: datetime
+    created_by: str | None = None
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PublishLogEntry:
+    """One entity changed by a publish: ``old``/``new`` version numbers (None = none / deletion)."""
+
+    ref: str
+    old: int | None
+    new: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PublishLogRecord:
+    """One publish event of the package."""
+
+    published_at: datetime
+    published_by: str | None
+    message: str
+    entries: tuple[PublishLogEntry, ...] = field(default=())
