@@ -1,0 +1,48 @@
+# lc-archive developer commands. Everything runs in ./.venv, created on first use with a Python >= 3.12
+# found by scripts/find-python.sh (this machine's python3 is 3.11; pyenv has 3.12 but not selected).
+VENV     ?= .venv
+PY       := $(VENV)/bin/python
+STAMP    := $(VENV)/.installed
+OUT      ?= out
+PEER_DIR ?= $(abspath ../shared/peer)
+BENCH_N  ?= 10000
+
+.PHONY: all venv lint test test-fast demo bench testdata peer clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $$(scripts/find-python.sh) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check lc_archive tests scripts testdata
+	$(VENV)/bin/mypy --strict lc_archive
+
+test: lint
+	$(VENV)/bin/pytest -q -n 2 --dist loadgroup
+
+test-fast: $(STAMP)
+	$(VENV)/bin/pytest -q -x -m "not slow and not peer"
+
+# Restore the sample library into a fresh SQLite store, back it up, validate the backup, compare states.
+demo: $(STAMP)
+	@rm -rf $(OUT)/demo && mkdir -p $(OUT)/demo
+	$(PY) scripts/demo.py --sample testdata/sample-library.zip --work $(OUT)/demo
+
+bench: $(STAMP)
+	$(PY) scripts/bench.py --components $(BENCH_N) --seed 1 --out bench-out/report.json
+
+testdata: $(STAMP)
+	$(PY) testdata/build_sample.py
+
+# The real openedx-core 1.15.2, for the compatibility tests (CI runs this too).
+peer:
+	bash $(PEER_DIR)/setup.sh
+
+clean:
+	rm -rf $(OUT) bench-out .pytest_cache .mypy_cache .ruff_cache

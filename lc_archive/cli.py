@@ -1,0 +1,250 @@
+"""The ``lc-archive`` command line: backup, restore, validate, inspect, state, packages.
+
+Exit status: 0 success, 1 the archive or the store refused the operation (every problem is printed,
+one per line, as ``member: field.path: message``; nothing is written), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .archive.limits import DEFAULT_LIMITS
+from .archive.zip_reader import ArchiveReader
+from .backup import backup
+from .errors import ArchiveInvalid, LcArchiveError
+from .progress import NULL_PROGRESS
+from .progress import Progress as ProgressProtocol
+from .restore import restore, validate
+from .serializers.formats import read_archive
+from .state import compute_state, entity_type, state_json
+from .stores import open_store
+
+__all__ = ["main"]
+
+_err = Console(stderr=True, highlight=False)
+_out = Console(highlight=False)
+
+
+class _RichProgress:
+    """Progress bars on stderr, one task per phase."""
+
+    def __init__(self) -> None:
+        self._bar = Progress(TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(),
+                             TimeElapsedColumn(), console=_err, transient=True)
+        self._task: Any = None
+
+    def __enter__(self) -> _RichProgress:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def phase(self, name: str, total: int | None) -> None:
+        if self._task is not None:
+            self._bar.update(self._task, visible=False)
+        self._task = self._bar.add_task(name, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self._task is not None:
+            self._bar.advance(self._task, n)
+
+
+def _progress(args: argparse.Namespace) -> Any:
+    if args.json or args.quiet or not _err.is_terminal:
+        class _Null:
+            def __enter__(self) -> ProgressProtocol:
+                return NULL_PROGRESS
+
+            def __exit__(self, *exc: object) -> None:
+                return None
+        return _Null()
+    return _RichProgress()
+
+
+def _emit(args: argparse.Namespace, data: dict[str, Any], human: Callable[[], None]) -> None:
+    if args.json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n")
+    else:
+        human()
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    created_at = datetime.fromisoformat(args.created_at) if args.created_at else None
+    with open_store(args.store) as store, _progress(args) as progress:
+        result = backup(store, args.ref, Path(args.output), format=args.format, created_at=created_at,
+                        created_by=args.created_by, created_by_email=args.created_by_email,
+                        origin_server=args.origin_server, progress=progress)
+    data = result.as_dict()
+    def human() -> None:
+        _out.print(f"backed up [bold]{args.ref}[/] to {args.output}: {data['entities']} entities, "
+                   f"{data['members']} members, {data['archive_bytes']:,} bytes in {data['wall_s']:.2f} s")
+        for loss in data.get("losses", []):
+            _out.print(f"  not carried by {args.format}: {loss}")
+    _emit(args, data, human)
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    with open_store(args.store) as store, _progress(args) as progress:
+        result = restore(args.file, store, ref=args.ref, user=args.user, dry_run=args.dry_run,
+                         progress=progress)
+    data = result.as_dict()
+    def human() -> None:
+        verb = "would restore" if args.dry_run else "restored"
+        _out.print(f"{verb} {args.file} as [bold]{result.ref}[/] (archive ref {result.archive_ref}): "
+                   f"{data['entities']} entities, {data['versions']} versions, {data['media_files']} media files, "
+                   f"{data['collections']} collections, {data['distinct_blobs']} distinct blobs "
+                   f"in {data['wall_s']:.2f} s")
+    _emit(args, data, human)
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    with _progress(args) as progress:
+        summary = validate(args.file, progress=progress)
+    _emit(args, {"ok": True, **summary},
+          lambda: _out.print(f"{args.file}: valid {summary['format']} archive of {summary['package']['ref']} "
+                             f"({summary['entities']} entities, {summary['versions']} versions, "
+                             f"{summary['media_files']} media files, {summary['collections']} collections)"))
+    return 0
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    with ArchiveReader(args.file, limits=DEFAULT_LIMITS) as reader, read_archive(reader) as plan:
+        summary = plan.summary()
+        rows = []
+        for batch in plan.entity_batches():
+            for e in batch:
+                rows.append({
+                    "ref": e.ref, "type": entity_type(e), "draft": e.draft, "published": e.published,
+                    "draft_deleted": e.draft_deleted,
+                    "versions": [v.number for v in e.versions],
+                    "media_bytes": sum(m.size for v in e.versions for m in v.media),
+                })
+    summary["entity_list"] = rows
+    def human() -> None:
+        _out.print(f"[bold]{summary['package']['title']}[/] ({summary['package']['ref']}), "
+                   f"format {summary['format']}, made {summary['created_at']}"
+                   + (f" by {summary['created_by']}" if summary["created_by"] else "")
+                   + (f" on {summary['origin_server']}" if summary["origin_server"] else ""))
+        _out.print(f"{summary['entities']} entities: "
+                   + ", ".join(f"{n} {t}" for t, n in summary["types"].items())
+                   + f"; {summary['versions']} versions, {summary['media_files']} media files, "
+                   f"{summary['distinct_blobs']} distinct blobs ({summary['blob_bytes']:,} bytes), "
+                   f"{summary['collections']} collections")
+        table = Table("entity", "type", "draft", "published", "versions", "media bytes")
+        for r in rows[: args.limit] if args.limit else rows:
+            draft = "deleted" if r["draft_deleted"] else ("-" if r["draft"] is None else str(r["draft"]))
+            table.add_row(r["ref"], r["type"], draft, "-" if r["published"] is None else str(r["published"]),
+                          ",".join(map(str, r["versions"])), f"{r['media_bytes']:,}")
+        _out.print(table)
+        if args.limit and len(rows) > args.limit:
+            _out.print(f"... {len(rows) - args.limit} more (use --limit 0 for all)")
+        for note in summary["notes"]:
+            _out.print(f"note: {note}")
+    _emit(args, summary, human)
+    return 0
+
+
+def _cmd_state(args: argparse.Namespace) -> int:
+    with open_store(args.store) as store, store.read(args.ref) as source:
+        text = state_json(compute_state(source, media_types=args.media_types))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _cmd_packages(args: argparse.Namespace) -> int:
+    with open_store(args.store) as store:
+        refs = store.package_refs()
+    _emit(args, {"packages": refs}, lambda: [_out.print(r) for r in refs])  # type: ignore[func-returns-value]
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lc-archive", description="Back up and restore Open edX Learning Core "
+                                "content libraries.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("backup", parents=[common], help="write a package to an archive")
+    b.add_argument("store", help="store URL (sqlite:///lib.db, postgresql+psycopg://...) or a SQLite path")
+    b.add_argument("ref", help="package ref, e.g. lib:Org:LIB1")
+    b.add_argument("-o", "--output", required=True, help="archive file to write (replaced atomically)")
+    b.add_argument("--format", choices=["v1"], default="v1", help="archive format (v1: openedx-core 1.x)")
+    b.add_argument("--created-at", help="pin the backup timestamp (ISO 8601), for reproducible archives")
+    b.add_argument("--created-by", help="user name recorded as the archive's author")
+    b.add_argument("--created-by-email", help="e-mail recorded with --created-by")
+    b.add_argument("--origin-server", help="server name recorded in the archive")
+    b.set_defaults(func=_cmd_backup)
+
+    r = sub.add_parser("restore", parents=[common], help="restore an archive as a new package")
+    r.add_argument("file")
+    r.add_argument("store")
+    r.add_argument("--ref", help="ref of the new package (default: a staged lp-restore:... ref)")
+    r.add_argument("--user", help="user name for the staged ref (default: the current user)")
+    r.add_argument("--dry-run", action="store_true", help="validate and report; write nothing")
+    r.set_defaults(func=_cmd_restore)
+
+    v = sub.add_parser("validate", parents=[common], help="check an archive completely; exit 1 on problems")
+    v.add_argument("file")
+    v.set_defaults(func=_cmd_validate)
+
+    i = sub.add_parser("inspect", parents=[common], help="show an archive's package, entities and sizes")
+    i.add_argument("file")
+    i.add_argument("--limit", type=int, default=50, help="entities to list (0: all)")
+    i.set_defaults(func=_cmd_inspect)
+
+    s = sub.add_parser("state", help="print a package's canonical content state (JSON)")
+    s.add_argument("store")
+    s.add_argument("ref")
+    s.add_argument("--media-types", action="store_true", help="append ';type/subtype' to media hashes")
+    s.add_argument("-o", "--output", help="write to a file instead of stdout")
+    s.set_defaults(func=_cmd_state)
+
+    ls = sub.add_parser("packages", parents=[common], help="list the packages in a store")
+    ls.add_argument("store")
+    ls.set_defaults(func=_cmd_packages)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    args = _parser().parse_args(argv)
+    args.json = getattr(args, "json", False)
+    args.quiet = getattr(args, "quiet", False)
+    try:
+        code: int = args.func(args)
+        return code
+    except ArchiveInvalid as exc:
+        if args.json:
+            sys.stdout.write(json.dumps({"ok": False, "problems": [p.as_dict() for p in exc.problems]},
+                                        ensure_ascii=False, indent=1) + "\n")
+        else:
+            _err.print(f"{len(exc.problems)} problem(s); nothing was written:", style="bold red")
+            for problem in exc.problems:
+                sys.stderr.write(f"{problem}\n")
+        return 1
+    except LcArchiveError as exc:
+        if args.json:
+            sys.stdout.write(json.dumps({"ok": False, "error": str(exc)}, ensure_ascii=False) + "\n")
+        else:
+            sys.stderr.write(f"lc-archive: {exc}\n")
+        return 1
+
+

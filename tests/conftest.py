@@ -1,0 +1,54 @@
+"""Shared fixtures: where the openedx-core peer lives, and how to run it.
+
+The peer's archives and fixtures are read from ``../shared/peer`` (or ``$LC_ARCHIVE_PEER_DIR``), never
+copied into this repo. When ``LC_ARCHIVE_PEER_DIR`` is set (CI sets it) and the folder is missing, the
+tests fail; when it is unset and the folder is missing, they skip.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+_DEFAULT_PEER_DIR = REPO.parent / "shared" / "peer"
+
+
+def _peer_dir() -> Path | None:
+    configured = os.environ.get("LC_ARCHIVE_PEER_DIR")
+    path = Path(configured) if configured else _DEFAULT_PEER_DIR
+    if path.is_dir():
+        return path
+    if configured:
+        pytest.fail(f"LC_ARCHIVE_PEER_DIR={configured} is set but that folder does not exist")
+    return None
+
+
+@pytest.fixture(scope="session")
+def peer_dir() -> Path:
+    """The openedx-core peer folder (archives/, fixtures/, peer.py)."""
+    path = _peer_dir()
+    if path is None:
+        pytest.skip(f"no openedx-core peer folder at {_DEFAULT_PEER_DIR}; set LC_ARCHIVE_PEER_DIR to run")
+    return path
+
+
+@pytest.fixture(scope="session")
+def peer_python(peer_dir: Path) -> Path:
+    """The Python of the peer venv with openedx-core 1.15.2 (made by ../shared/peer/setup.sh)."""
+    configured = os.environ.get("LC_ARCHIVE_PEER_PYTHON")
+    default = Path(os.environ.get("TMPDIR", "/tmp")) / "peer-venv" / "bin" / "python"
+    path = Path(configured) if configured else default
+    if not path.exists():
+        if configured or os.environ.get("LC_ARCHIVE_PEER_DIR"):
+            pytest.fail(f"peer venv python {path} missing: run {peer_dir}/setup.sh")
+        pytest.skip(f"no peer venv at {path}; run {peer_dir}/setup.sh (or `make peer`) to run these tests")
+    return path
+
+
+def peer_archives(peer_dir: Path) -> list[Path]:
+    """Every archive openedx-core wrote that the peer folder holds."""
+    return sorted([*peer_dir.glob("archives/*.zip"), *peer_dir.glob("archives/probe/*.zip"),
+                   *peer_dir.glob("fixtures/*.zip")])
