@@ -33,12 +33,14 @@ class BackupResult:
     archive_bytes: int
     wall_s: float
     losses: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The machine form used by ``--json``."""
         return {"ref": self.ref, "path": str(self.path), "format": self.format, "entities": self.entities,
                 "members": self.members, "archive_bytes": self.archive_bytes,
-                "wall_s": round(self.wall_s, 3), "losses": self.losses}
+                "wall_s": round(self.wall_s, 3), "losses": self.losses,
+                "warnings": self.warnings}
 
 
 def backup(
@@ -69,4 +71,4 @@ def backup(
                              progress=progress.advance)
             writer.close()
     return BackupResult(ref, path, format, stats.entities, stats.members, path.stat().st_size,
-                        time.perf_counter() - started, list(stats.losses))
+                        time.perf_counter() - started, list(stats.losses), list(stats.warnings))

@@ -31,8 +31,9 @@ from .stores import open_store
 
 __all__ = ["main"]
 
-_err = Console(stderr=True, highlight=False)
-_out = Console(highlight=False)
+# User data (refs like lib:A:A, titles, TOML table names) is printed as-is: no markup, no emoji codes.
+_err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
+_out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
 class _RichProgress:
@@ -81,16 +82,18 @@ def _emit(args: argparse.Namespace, data: dict[str, Any], human: Callable[[], No
 
 def _cmd_backup(args: argparse.Namespace) -> int:
     created_at = datetime.fromisoformat(args.created_at) if args.created_at else None
-    with open_store(args.store) as store, _progress(args) as progress:
+    with open_store(args.store, create=False) as store, _progress(args) as progress:
         result = backup(store, args.ref, Path(args.output), format=args.format, created_at=created_at,
                         created_by=args.created_by, created_by_email=args.created_by_email,
                         origin_server=args.origin_server, progress=progress)
     data = result.as_dict()
     def human() -> None:
-        _out.print(f"backed up [bold]{args.ref}[/] to {args.output}: {data['entities']} entities, "
+        _out.print(f"backed up {args.ref} to {args.output}: {data['entities']} entities, "
                    f"{data['members']} members, {data['archive_bytes']:,} bytes in {data['wall_s']:.2f} s")
         for loss in data.get("losses", []):
             _out.print(f"  not carried by {args.format}: {loss}")
+        for warning in data.get("warnings", []):
+            _out.print(f"  warning: {warning}")
     _emit(args, data, human)
     return 0
 
@@ -102,7 +105,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     data = result.as_dict()
     def human() -> None:
         verb = "would restore" if args.dry_run else "restored"
-        _out.print(f"{verb} {args.file} as [bold]{result.ref}[/] (archive ref {result.archive_ref}): "
+        _out.print(f"{verb} {args.file} as {result.ref} (archive ref {result.archive_ref}): "
                    f"{data['entities']} entities, {data['versions']} versions, {data['media_files']} media files, "
                    f"{data['collections']} collections, {data['distinct_blobs']} distinct blobs "
                    f"in {data['wall_s']:.2f} s")
@@ -123,7 +126,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_inspect(args: argparse.Namespace) -> int:
     with ArchiveReader(args.file, limits=DEFAULT_LIMITS) as reader, read_archive(reader) as plan:
         summary = plan.summary()
-        rows = []
+        rows: list[dict[str, Any]] = []
         for batch in plan.entity_batches():
             for e in batch:
                 rows.append({
@@ -134,7 +137,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                 })
     summary["entity_list"] = rows
     def human() -> None:
-        _out.print(f"[bold]{summary['package']['title']}[/] ({summary['package']['ref']}), "
+        _out.print(f"{summary['package']['title']} ({summary['package']['ref']}), "
                    f"format {summary['format']}, made {summary['created_at']}"
                    + (f" by {summary['created_by']}" if summary["created_by"] else "")
                    + (f" on {summary['origin_server']}" if summary["origin_server"] else ""))
@@ -158,7 +161,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def _cmd_state(args: argparse.Namespace) -> int:
-    with open_store(args.store) as store, store.read(args.ref) as source:
+    with open_store(args.store, create=False) as store, store.read(args.ref) as source:
         text = state_json(compute_state(source, media_types=args.media_types))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -168,9 +171,12 @@ def _cmd_state(args: argparse.Namespace) -> int:
 
 
 def _cmd_packages(args: argparse.Namespace) -> int:
-    with open_store(args.store) as store:
+    with open_store(args.store, create=False) as store:
         refs = store.package_refs()
-    _emit(args, {"packages": refs}, lambda: [_out.print(r) for r in refs])  # type: ignore[func-returns-value]
+    def human() -> None:
+        for r in refs:
+            _out.print(r)
+    _emit(args, {"packages": refs}, human)
     return 0
 
 
@@ -236,11 +242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(json.dumps({"ok": False, "problems": [p.as_dict() for p in exc.problems]},
                                         ensure_ascii=False, indent=1) + "\n")
         else:
-            _err.print(f"{len(exc.problems)} problem(s); nothing was written:", style="bold red")
+            _err.print(f"{len(exc.problems)} problem(s); nothing was written:", style="bold red", markup=False)
             for problem in exc.problems:
                 sys.stderr.write(f"{problem}\n")
         return 1
-    except LcArchiveError as exc:
+    except (LcArchiveError, OSError) as exc:
         if args.json:
             sys.stdout.write(json.dumps({"ok": False, "error": str(exc)}, ensure_ascii=False) + "\n")
         else:

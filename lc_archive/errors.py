@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ArchiveInvalid",
+    "AuthoringError",
     "LcArchiveError",
     "PackageExists",
     "PackageNotFound",
@@ -53,6 +54,10 @@ class ArchiveInvalid(LcArchiveError):
         lines = "\n".join(str(p) for p in self.problems[:50])
         more = f"\n... and {count - 50} more" if count > 50 else ""
         super().__init__(f"archive is invalid ({count} problem{'s' if count != 1 else ''}):\n{lines}{more}")
+
+
+class AuthoringError(LcArchiveError, ValueError):
+    """Invalid input to the authoring API (bad code, unknown ref, wrong child type, ...)."""
 
 
 class StoreError(LcArchiveError):

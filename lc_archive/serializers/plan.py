@@ -47,7 +47,7 @@ class RestorePlan:
     """Entity counts per type (``xblock.v1:html``, ``unit``...), plus ``versions`` and ``media``."""
     notes: list[str] = field(default_factory=list)
     """Things the reader accepted but a user may want to know (ignored members, ...)."""
-    _spool: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile(prefix="lc-archive-plan-"))
+    _spool: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile(prefix="lc-archive-plan-"))  # noqa: SIM115  (closed by close())
     _batches: int = 0
     _pending: list[EntityRecord] = field(default_factory=list)
 

@@ -19,7 +19,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -40,7 +40,7 @@ from ...stores.records import (
 from ..plan import BackupMeta, RestorePlan
 from .docs import CollectionDoc, EntityDoc, PackageDoc, problems_from
 from .layout import ComponentFiles, V1Layout, classify
-from .media_types import olx_media_type, guess_media_type
+from .media_types import guess_media_type, olx_media_type
 
 __all__ = ["KNOWN_FORMAT_VERSIONS", "read_v1"]
 
@@ -48,7 +48,6 @@ KNOWN_FORMAT_VERSIONS = frozenset({1})
 MAX_MEDIA_SIZE = 50_000_000  # openedx-core Media.MAX_FILE_SIZE
 _CHUNK = 64 * 1024
 _CHILD_KIND = {"unit": None, "subsection": "unit", "section": "subsection"}  # None: components
-_M = TypeVar("_M", bound=BaseModel)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -80,7 +79,7 @@ class _State:
             self.progress(n)
 
 
-def _load(state: _State, member: str, model: type[_M]) -> _M | None:
+def _load[M: BaseModel](state: _State, member: str, model: type[M]) -> M | None:
     """Read, decode (strict UTF-8), parse (tomllib) and validate one TOML member."""
     try:
         raw = state.reader.read_bytes(member, max_size=state.limits.max_toml_size)
@@ -162,10 +161,10 @@ def _pointers(state: _State, member: str, doc: EntityDoc) -> dict[str, Any] | No
     if e.draft is not None and draft is None:
         state.problem(member, "$.entity.draft", "[entity.draft] has no version_num")
         ok = False
-    for name, n in (("draft", draft), ("published", published)):
-        if n is not None and n not in numbers:
+    for name, pointer in (("draft", draft), ("published", published)):
+        if pointer is not None and pointer not in numbers:
             state.problem(member, f"$.entity.{name}.version_num",
-                          f"points at version {n}, but no [[version]] has version_num = {n}")
+                          f"points at version {pointer}, but no [[version]] has version_num = {pointer}")
             ok = False
     if not ok:
         return None

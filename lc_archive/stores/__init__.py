@@ -1,0 +1,47 @@
+"""Stores: where learning packages live. ``open_store(url)`` opens the embedded SQL store.
+
+See :mod:`lc_archive.stores.base` for the streaming interface backup and restore use,
+:mod:`lc_archive.stores.records` for the records crossing it, and :mod:`lc_archive.stores.authoring` for
+the small authoring API (``store.author(...)``).
+"""
+
+from __future__ import annotations
+
+from .authoring import Author, AuthoringError
+from .base import History, PackageSink, PackageSource, Store
+from .records import (
+    COMPONENT,
+    CONTAINER,
+    ChildRecord,
+    CollectionRecord,
+    EntityKind,
+    EntityRecord,
+    MediaRecord,
+    PackageRecord,
+    PublishLogEntry,
+    PublishLogRecord,
+    VersionRecord,
+)
+from .sql import SqlStore, open_store
+
+__all__ = [
+    "COMPONENT",
+    "CONTAINER",
+    "Author",
+    "AuthoringError",
+    "ChildRecord",
+    "CollectionRecord",
+    "EntityKind",
+    "EntityRecord",
+    "History",
+    "MediaRecord",
+    "PackageRecord",
+    "PackageSink",
+    "PackageSource",
+    "PublishLogEntry",
+    "PublishLogRecord",
+    "SqlStore",
+    "Store",
+    "VersionRecord",
+    "open_store",
+]

@@ -1,0 +1,202 @@
+"""The embedded SQL store: SQLite by default, PostgreSQL by URL, over SQLAlchemy Core.
+
+Usage::
+
+    store = open_store("sqlite:///lib.db")        # or a bare path, or "postgresql+psycopg://..."
+    with store.write(package_record) as sink:     # one transaction: all or nothing, blobs included
+        sha, size = sink.put_blob([b"..."])
+        sink.add_entities(records)
+    with store.read("lib:Org:LIB1") as source:
+        for entity in source.iter_entities(history="all"):
+            ...
+
+SQLite transactions are driven explicitly: the ``sqlite3`` driver's implicit transaction handling is
+switched off (``isolation_level = None``) and every transaction starts with our own ``BEGIN`` (deferred
+for reads, ``BEGIN IMMEDIATE`` for writes), as SQLAlchemy's SQLite documentation describes. Connections
+use ``foreign_keys=ON``, the rollback journal (``journal_mode=DELETE``) and ``synchronous=FULL``, so an
+interrupted or failed write leaves the database file exactly as it was.
+
+This module holds the store itself (URL parsing, SQLite set-up, transactions); reading a package is
+:mod:`.sql_source`, writing one :mod:`.sql_sink`, and blobs :mod:`.blobs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from ..errors import StoreError
+from .base import PackageSink, PackageSource, Store
+from .blobs import BlobWriter
+from .records import PackageRecord
+from .schema import SCHEMA_VERSION, meta, metadata, package
+from .sql_sink import SqlSink, create_package, insert_with_ids
+from .sql_source import SqlSource
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from datetime import datetime
+
+    from .authoring import Author
+
+# BlobWriter, create_package and insert_with_ids live in .blobs and .sql_sink; they are re-exported here
+# so that imports from this module keep working.
+__all__ = ["BlobWriter", "SqlStore", "create_package", "insert_with_ids", "open_store"]
+
+_WRITE = "lc_archive_write"
+_DIALECTS = ("sqlite", "postgresql")
+
+
+def open_store(url: str, *, create: bool = True) -> SqlStore:
+    """Open (and on first use initialise) the store at a SQLAlchemy URL or a bare SQLite file path.
+
+    With ``create=False`` a store that does not exist yet raises :class:`StoreError` instead.
+    """
+    return SqlStore(url, create=create)
+
+
+def _parse_url(url: str) -> URL:
+    if "://" not in url:
+        return URL.create("sqlite", database=url)
+    try:
+        return make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"not a database URL: {url!r}") from exc
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.isolation_level = None  # no implicit BEGIN/COMMIT from the driver
+        cursor = dbapi_connection.cursor()
+        for pragma in ("foreign_keys=ON", "journal_mode=DELETE", "synchronous=FULL", "cache_size=-65536"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class SqlStore(Store):
+    """A store in one SQL database (see the module docstring)."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        parsed = _parse_url(url)
+        if parsed.get_backend_name() not in _DIALECTS:
+            raise StoreError(f"unsupported database {parsed.get_backend_name()!r} (use SQLite or PostgreSQL)")
+        self.url: str = parsed.render_as_string(hide_password=True)
+        database = parsed.database or ""
+        is_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+        if is_file and not create and not Path(database).exists():
+            raise StoreError(f"no store at {database}")
+        self.engine: Engine = create_engine(parsed)
+        if self.dialect == "sqlite":
+            _configure_sqlite(self.engine)
+        try:
+            self._initialise(create)
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    @property
+    def dialect(self) -> str:
+        """The database dialect name: ``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def _initialise(self, create: bool) -> None:
+        with self.transaction(write=True) as conn:
+            has_meta = conn.dialect.has_table(conn, meta.name)
+            if not has_meta and not create:
+                raise StoreError(f"{self.url} is not an lc-archive store")
+            if not has_meta:
+                metadata.create_all(conn)
+            key = meta.c.key == "schema_version"
+            found = conn.execute(select(meta.c.value).where(key)).scalar_one_or_none()
+            if found is None:
+                conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif int(found) != SCHEMA_VERSION:
+                raise StoreError(f"store schema version {found} is not supported (expected {SCHEMA_VERSION})")
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Connection]:
+        """One transaction: commits on normal exit (when ``write``), rolls back on any exception.
+
+        Reads get a consistent snapshot (a deferred SQLite transaction, REPEATABLE READ on
+        PostgreSQL); writes take SQLite's write lock up front (``BEGIN IMMEDIATE``). Database errors
+        are re-raised as :class:`StoreError`.
+        """
+        with self.engine.connect() as conn:
+            if write:
+                conn.execution_options(**{_WRITE: True})
+            elif self.dialect == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            trans = conn.begin()
+            try:
+                yield conn
+            except BaseException as exc:
+                trans.rollback()
+                if isinstance(exc, SQLAlchemyError):
+                    detail = getattr(exc, "orig", None) or exc
+                    raise StoreError(f"database error: {detail}") from exc
+                raise
+            if write:
+                try:
+                    trans.commit()
+                except SQLAlchemyError as exc:
+                    raise StoreError(f"commit failed: {getattr(exc, 'orig', None) or exc}") from exc
+            else:
+                trans.rollback()
+
+    def package_refs(self) -> list[str]:
+        """Refs of every package in the store, in code-point order."""
+        with self.transaction(write=False) as conn:
+            return list(conn.execute(select(package.c.ref).order_by(package.c.ref)).scalars())
+
+    @contextmanager
+    def read(self, ref: str) -> Iterator[PackageSource]:
+        """Open one package for reading (a consistent snapshot); raises PackageNotFound."""
+        with self.transaction(write=False) as conn:
+            yield SqlSource(conn, ref)
+
+    @contextmanager
+    def write(self, package: PackageRecord) -> Iterator[PackageSink]:
+        """Create a package and fill it in one transaction (see :meth:`Store.write`)."""
+        with self.transaction(write=True) as conn:
+            sink = SqlSink(conn, create_package(conn, package))
+            yield sink
+            sink.finish()
+
+    def author(
+        self,
+        ref: str,
+        *,
+        user: str | None = None,
+        create: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> AbstractContextManager[Author]:
+        """Edit one package with the authoring API, in one transaction (see ``authoring.Author``).
+
+        ``create=dict(title=..., description=...)`` creates the package (PackageExists if it
+        exists); without it the package must exist (PackageNotFound).
+        """
+        from .authoring import open_author
+
+        return open_author(self, ref, user=user, create=create, clock=clock)
+
+    def close(self) -> None:
+        """Dispose of the engine and its pooled connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.url!r})"

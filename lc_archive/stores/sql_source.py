@@ -1,0 +1,216 @@
+"""The SQL store's :class:`~lc_archive.stores.base.PackageSource`: one package, read batch by batch.
+
+Package-internal: :meth:`SqlStore.read <lc_archive.stores.sql.SqlStore.read>` is the way in. Every read
+runs inside the store's read transaction, so a source sees one consistent snapshot.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from itertools import batched
+from typing import Any, BinaryIO
+
+from sqlalchemy import Column, Connection, Row, Select, func, or_, select
+
+from ..errors import PackageNotFound
+from .base import History, PackageSource
+from .blobs import IN_LIMIT, open_blob
+from .records import (
+    ChildRecord,
+    CollectionRecord,
+    EntityRecord,
+    MediaRecord,
+    PackageRecord,
+    PublishLogEntry,
+    PublishLogRecord,
+    VersionRecord,
+)
+from .schema import (
+    blob,
+    child,
+    collection,
+    collection_member,
+    draft,
+    entity,
+    media,
+    package,
+    publish_log,
+    publish_log_entry,
+    published,
+    version,
+)
+
+__all__: list[str] = []
+
+_COLLECTION_PAGE = 500
+_LOG_PAGE = 20
+
+
+def _pages(
+    conn: Connection, query: Select[*tuple[Any, ...]], key: Column[Any], size: int
+) -> Iterator[Sequence[Row[*tuple[Any, ...]]]]:
+    """Keyset pagination: the rows of ``query`` in ``key`` order, at most ``size`` per page."""
+    query = query.order_by(key).limit(size)
+    after: Any = None
+    while True:
+        rows = conn.execute(query if after is None else query.where(key > after)).all()
+        if not rows:
+            return
+        yield rows
+        if len(rows) < size:
+            return
+        after = getattr(rows[-1], key.name)
+
+
+class SqlSource(PackageSource):
+    """Reads one package inside a read transaction, batch by batch."""
+
+    def __init__(self, conn: Connection, ref: str) -> None:
+        """Look the package up by ref; raises PackageNotFound."""
+        row = conn.execute(select(package).where(package.c.ref == ref)).first()
+        if row is None:
+            raise PackageNotFound(ref)
+        self.package = PackageRecord(row.ref, row.title, row.description, row.created, row.updated)
+        self._conn = conn
+        self._id = int(row.id)
+
+    def entity_count(self) -> int:
+        """Number of entities in the package."""
+        q = select(func.count()).select_from(entity).where(entity.c.package_id == self._id)
+        return int(self._conn.execute(q).scalar_one())
+
+    def iter_entities(self, *, history: History = "current", batch_size: int = 500) -> Iterator[EntityRecord]:
+        """Every entity in ref order, ``batch_size`` entities (with their versions) per round of queries."""
+        if history not in ("current", "all"):
+            raise ValueError(f"history must be 'current' or 'all', not {history!r}")
+        e, d, p = entity, draft, published
+        base = (
+            select(
+                e.c.id, e.c.ref, e.c.kind, e.c.namespace, e.c.type, e.c.code, e.c.can_stand_alone,
+                e.c.created, e.c.created_by,
+                d.c.entity_id.label("d_row"), d.c.version_number.label("d_num"),
+                p.c.entity_id.label("p_row"), p.c.version_number.label("p_num"),
+            )
+            .select_from(e.outerjoin(d, d.c.entity_id == e.c.id).outerjoin(p, p.c.entity_id == e.c.id))
+            .where(e.c.package_id == self._id)
+        )  # fmt: skip
+        for rows in _pages(self._conn, base, e.c.ref, batch_size):
+            yield from self._entities(rows, history)
+
+    def _entities(self, rows: Sequence[Any], history: History) -> Iterator[EntityRecord]:
+        versions = self._versions([r.id for r in rows], history)
+        for r in rows:
+            yield EntityRecord(
+                ref=r.ref,
+                kind=r.kind,
+                namespace=r.namespace,
+                type=r.type,
+                code=r.code,
+                can_stand_alone=bool(r.can_stand_alone),
+                created=r.created,
+                created_by=r.created_by,
+                versions=tuple(versions.get(r.id, ())),
+                draft=r.d_num,
+                draft_deleted=r.d_row is not None and r.d_num is None,
+                published=r.p_num,
+                published_deleted=r.p_row is not None and r.p_num is None,
+            )
+
+    def _versions(self, entity_ids: Sequence[int], history: History) -> dict[int, list[VersionRecord]]:
+        v = version
+        cols = (v.c.id, v.c.entity_id, v.c.number, v.c.title, v.c.created, v.c.created_by)
+        q = select(*cols).where(v.c.entity_id.in_(entity_ids)).order_by(v.c.entity_id, v.c.number)
+        if history == "current":
+            joined = v.outerjoin(draft, draft.c.entity_id == v.c.entity_id).outerjoin(
+                published, published.c.entity_id == v.c.entity_id
+            )
+            q = q.select_from(joined).where(
+                or_(draft.c.version_number == v.c.number, published.c.version_number == v.c.number)
+            )
+        vrows = self._conn.execute(q).all()
+        media_of, children_of = self._contents([r[0] for r in vrows])
+        out: dict[int, list[VersionRecord]] = defaultdict(list)
+        no_media: list[MediaRecord] = []
+        no_children: list[ChildRecord] = []
+        for vid, eid, number, title, created, created_by in vrows:
+            media_list = media_of.get(vid, no_media)
+            child_list = children_of.get(vid, no_children)
+            out[eid].append(VersionRecord(number, title, created, created_by, tuple(media_list), tuple(child_list)))
+        return out
+
+    def _contents(
+        self, version_ids: Sequence[int]
+    ) -> tuple[dict[int, list[MediaRecord]], dict[int, list[ChildRecord]]]:
+        m, c = media, child
+        media_of: dict[int, list[MediaRecord]] = defaultdict(list)
+        children_of: dict[int, list[ChildRecord]] = defaultdict(list)
+        for part in batched(version_ids, IN_LIMIT):
+            mq = (
+                select(m.c.version_id, m.c.path, m.c.sha256, blob.c.size, m.c.media_type, m.c.has_text,
+                       m.c.has_file)
+                .join(blob, blob.c.sha256 == m.c.sha256)
+                .where(m.c.version_id.in_(part))
+                .order_by(m.c.version_id, m.c.position)
+            )  # fmt: skip
+            for vid, path, sha, size, media_type, has_text, has_file in self._conn.execute(mq):
+                media_of[vid].append(MediaRecord(path, sha, size, media_type, has_text, has_file))
+            cq = (
+                select(c.c.version_id, entity.c.ref, c.c.pinned_number)
+                .join(entity, entity.c.id == c.c.child_entity_id)
+                .where(c.c.version_id.in_(part))
+                .order_by(c.c.version_id, c.c.position)
+            )
+            for vid, ref, pinned in self._conn.execute(cq):
+                children_of[vid].append(ChildRecord(ref, pinned))
+        return media_of, children_of
+
+    def iter_collections(self, *, include_disabled: bool = True) -> Iterator[CollectionRecord]:
+        """Collections in creation order, members sorted by ref."""
+        col, cm = collection, collection_member
+        base = select(col).where(col.c.package_id == self._id)
+        if not include_disabled:
+            base = base.where(col.c.enabled.is_(True))
+        for rows in _pages(self._conn, base, col.c.id, _COLLECTION_PAGE):
+            members: dict[int, list[str]] = defaultdict(list)
+            for part in batched([r.id for r in rows], IN_LIMIT):
+                q = (
+                    select(cm.c.collection_id, entity.c.ref)
+                    .join(entity, entity.c.id == cm.c.entity_id)
+                    .where(cm.c.collection_id.in_(part))
+                    .order_by(cm.c.collection_id, entity.c.ref)
+                )
+                for r in self._conn.execute(q):
+                    members[r.collection_id].append(r.ref)
+            for r in rows:
+                yield CollectionRecord(
+                    code=r.code,
+                    title=r.title,
+                    description=r.description,
+                    enabled=bool(r.enabled),
+                    created=r.created,
+                    modified=r.modified,
+                    created_by=r.created_by,
+                    members=tuple(members.get(r.id, ())),
+                )
+
+    def iter_publish_log(self) -> Iterator[PublishLogRecord]:
+        """Publish events oldest first, each with its entries in recorded order."""
+        log, ent = publish_log, publish_log_entry
+        for rows in _pages(self._conn, select(log).where(log.c.package_id == self._id), log.c.id, _LOG_PAGE):
+            entries: dict[int, list[PublishLogEntry]] = defaultdict(list)
+            q = (
+                select(ent.c.log_id, entity.c.ref, ent.c.old_number, ent.c.new_number)
+                .join(entity, entity.c.id == ent.c.entity_id)
+                .where(ent.c.log_id.in_([r.id for r in rows]))
+                .order_by(ent.c.log_id, ent.c.position)
+            )
+            for r in self._conn.execute(q):
+                entries[r.log_id].append(PublishLogEntry(r.ref, r.old_number, r.new_number))
+            for r in rows:
+                yield PublishLogRecord(r.published_at, r.published_by, r.message, tuple(entries.get(r.id, ())))
+
+    def open_blob(self, sha256: str) -> AbstractContextManager[BinaryIO]:
+        """A buffered stream over one blob, fetched chunk by chunk; StoreError if there is none."""
+        return open_blob(self._conn, sha256)
