@@ -40,15 +40,20 @@ REF = "lib:Org:LIB1"
 
 # openedx-core 1.15.2 on the peer machine (../shared/peer/README.md): median of 3 runs, 10,000 one run.
 # MB for archives are 10^6 bytes; RSS figures are MiB (ru_maxrss / 1024), Django baseline included.
+# static_bytes: the bytes of the archive's static files (members under .../static/), measured on
+# `peer.py gen --seed 1` + `dump` archives (same archive sizes as the README's). They are random
+# images that do not compress, ~80 % of an archive, so `archive_size_ratio_same_static` compares
+# archive sizes as if both libraries held the peer's static bytes.
 PEER: dict[int, dict[str, float]] = {
     200: {"entities": 238, "backup_s": 0.73, "backup_peak_rss_mb": 62, "restore_s": 5.1,
-          "restore_peak_rss_mb": 65, "archive_bytes": 2.95e6, "zip_entries": 1526},
+          "restore_peak_rss_mb": 65, "archive_bytes": 2.95e6, "zip_entries": 1526, "static_bytes": 2_235_919},
     1000: {"entities": 1192, "backup_s": 4.27, "backup_peak_rss_mb": 80, "restore_s": 29.3,
-           "restore_peak_rss_mb": 84, "archive_bytes": 22.7e6, "zip_entries": 7535},
+           "restore_peak_rss_mb": 84, "archive_bytes": 22.7e6, "zip_entries": 7535, "static_bytes": 19_156_341},
     5000: {"entities": 5915, "backup_s": 21.2, "backup_peak_rss_mb": 162, "restore_s": 141.6,
-           "restore_peak_rss_mb": 178, "archive_bytes": 82.5e6, "zip_entries": 37290},
+           "restore_peak_rss_mb": 178, "archive_bytes": 82.5e6, "zip_entries": 37290, "static_bytes": 65_101_274},
     10000: {"entities": 11857, "backup_s": 36.5, "backup_peak_rss_mb": 263, "restore_s": 294.7,
-            "restore_peak_rss_mb": 295, "archive_bytes": 164.7e6, "zip_entries": 74183},
+            "restore_peak_rss_mb": 295, "archive_bytes": 164.7e6, "zip_entries": 74183,
+            "static_bytes": 130_014_735},
 }  # fmt: skip
 
 TARGETS = {
@@ -146,6 +151,9 @@ def _zip_counts(path: Path) -> dict[str, int]:
         "zip_files": sum(1 for i in infos if not i.is_dir()),
         "zip_dirs": sum(1 for i in infos if i.is_dir()),
         "zip_uncompressed_bytes": sum(i.file_size for i in infos),
+        "zip_static_bytes": sum(i.file_size for i in infos if not i.is_dir() and "/static/" in i.filename),
+        "zip_static_stored_bytes": sum(i.compress_size for i in infos
+                                       if not i.is_dir() and "/static/" in i.filename),
     }
 
 
@@ -184,7 +192,7 @@ def _peer_reference(n: int) -> dict[str, Any]:
         return {"components": n, "measured": True, **PEER[n]}
     nearest = min(PEER, key=lambda k: abs(k - n))
     factor = n / nearest
-    scaled = {k: (v if k.endswith("peak_rss_mb") else v * factor) for k, v in PEER[nearest].items()}
+    scaled = {k: (v if k.endswith("peak_rss_mb") else round(v * factor, 3)) for k, v in PEER[nearest].items()}
     return {"components": n, "measured": False, "scaled_from": nearest, **scaled}
 
 
@@ -192,12 +200,18 @@ def _ratios(ours: dict[str, Any], peer: dict[str, Any]) -> dict[str, float | Non
     def ratio(num: float | None, den: float | None) -> float | None:
         return round(num / den, 2) if num and den else None
 
+    b = ours["backup"]
+    same_static = None
+    if peer.get("static_bytes"):
+        same_static = b["archive_bytes"] - b["zip_static_stored_bytes"] + peer["static_bytes"]
+
     return {
         "backup_speedup": ratio(peer["backup_s"], ours["backup"]["wall_s"]),
         "restore_speedup": ratio(peer["restore_s"], ours["restore"]["wall_s"]),
         "backup_speedup_process": ratio(peer["backup_s"], ours["backup"]["process_wall_s"]),
         "restore_speedup_process": ratio(peer["restore_s"], ours["restore"]["process_wall_s"]),
         "archive_size_ratio": ratio(ours["backup"]["archive_bytes"], peer["archive_bytes"]),
+        "archive_size_ratio_same_static": ratio(same_static, peer["archive_bytes"]) if same_static else None,
         "zip_entries_ratio": ratio(ours["backup"]["zip_members"], peer["zip_entries"]),
         "backup_peak_rss_ratio": ratio(ours["backup"]["peak_rss_mb"], peer["backup_peak_rss_mb"]),
         "restore_peak_rss_ratio": ratio(ours["restore"]["peak_rss_mb"], peer["restore_peak_rss_mb"]),
@@ -238,6 +252,10 @@ def _print_table(report: dict[str, Any]) -> None:
          ratios["archive_size_ratio"], "x"),
         ("zip entries", f"{b['zip_members']:,}", f"{peer['zip_entries']:,.0f}", ratios["zip_entries_ratio"], "x"),
     ]
+    if ratios["archive_size_ratio_same_static"] is not None:
+        rows.insert(-1, ("archive MB, peer's static", "", "", ratios["archive_size_ratio_same_static"], "x"))
+        rows.insert(-1, ("static MB (random images)", f"{b['zip_static_bytes'] / 1e6:.1f}",
+                         f"{peer['static_bytes'] / 1e6:.1f}", None, "x"))
     n = report["components"]
     ref = "" if peer["measured"] else f" (peer scaled from N={peer['scaled_from']:,})"
     print(f"\nN = {n:,} components, {ours['generate']['stats']['entities']:,} entities{ref}")

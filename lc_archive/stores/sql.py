@@ -22,6 +22,7 @@ This module holds the store itself (URL parsing, SQLite set-up, transactions); r
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -53,15 +54,17 @@ _WRITE = "lc_archive_write"
 _DIALECTS = ("sqlite", "postgresql")
 
 
-def open_store(url: str, *, create: bool = True) -> SqlStore:
-    """Open (and on first use initialise) the store at a SQLAlchemy URL or a bare SQLite file path.
+def open_store(url: str | os.PathLike[str], *, create: bool = True) -> SqlStore:
+    """Open (and on first use initialise) the store at a SQLAlchemy URL or a SQLite file path.
 
     With ``create=False`` a store that does not exist yet raises :class:`StoreError` instead.
     """
     return SqlStore(url, create=create)
 
 
-def _parse_url(url: str) -> URL:
+def _parse_url(url: str | os.PathLike[str]) -> URL:
+    if not isinstance(url, str):
+        return URL.create("sqlite", database=os.fspath(url))
     if "://" not in url:
         return URL.create("sqlite", database=url)
     try:
@@ -88,7 +91,7 @@ def _configure_sqlite(engine: Engine) -> None:
 class SqlStore(Store):
     """A store in one SQL database (see the module docstring)."""
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(self, url: str | os.PathLike[str], *, create: bool = True) -> None:
         parsed = _parse_url(url)
         if parsed.get_backend_name() not in _DIALECTS:
             raise StoreError(f"unsupported database {parsed.get_backend_name()!r} (use SQLite or PostgreSQL)")

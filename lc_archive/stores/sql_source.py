@@ -6,9 +6,10 @@ runs inside the store's read transaction, so a source sees one consistent snapsh
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from itertools import batched
 from typing import Any, BinaryIO
 
@@ -29,6 +30,7 @@ from .records import (
 )
 from .schema import (
     blob,
+    blob_chunk,
     child,
     collection,
     collection_member,
@@ -46,6 +48,10 @@ __all__: list[str] = []
 
 _COLLECTION_PAGE = 500
 _LOG_PAGE = 20
+_PREFETCH_MAX_BLOB = 256 * 1024
+"""Blobs up to this size are fetched together for a whole batch of entities (one query, not one each)."""
+_PREFETCH_BUDGET = 16 * 1024 * 1024
+"""At most this many bytes of prefetched blobs are held at once (the current batch's)."""
 
 
 def _pages(
@@ -75,6 +81,8 @@ class SqlSource(PackageSource):
         self.package = PackageRecord(row.ref, row.title, row.description, row.created, row.updated)
         self._conn = conn
         self._id = int(row.id)
+        self._blob_cache: dict[str, bytes] = {}
+        self._wants_blobs = False  # set by the first open_blob: only backups pay for the prefetch
 
     def entity_count(self) -> int:
         """Number of entities in the package."""
@@ -101,6 +109,8 @@ class SqlSource(PackageSource):
 
     def _entities(self, rows: Sequence[Any], history: History) -> Iterator[EntityRecord]:
         versions = self._versions([r.id for r in rows], history)
+        if self._wants_blobs:
+            self._prefetch(m for vs in versions.values() for v in vs for m in v.media)
         for r in rows:
             yield EntityRecord(
                 ref=r.ref,
@@ -211,6 +221,28 @@ class SqlSource(PackageSource):
             for r in rows:
                 yield PublishLogRecord(r.published_at, r.published_by, r.message, tuple(entries.get(r.id, ())))
 
+    def _prefetch(self, media_records: Iterable[MediaRecord]) -> None:
+        """Load this batch's small blobs in a few queries, within :data:`_PREFETCH_BUDGET` bytes."""
+        self._blob_cache = {}
+        wanted: dict[str, None] = {}
+        budget = _PREFETCH_BUDGET
+        for m in media_records:
+            if m.size <= _PREFETCH_MAX_BLOB and m.sha256 not in wanted and m.size <= budget:
+                wanted[m.sha256] = None
+                budget -= m.size
+        for shas in batched(wanted, IN_LIMIT):
+            q = select(blob_chunk.c.sha256, blob_chunk.c.data).where(
+                blob_chunk.c.seq == 0, blob_chunk.c.sha256.in_(shas)
+            )
+            self._blob_cache.update((sha, bytes(data)) for sha, data in self._conn.execute(q))
+
     def open_blob(self, sha256: str) -> AbstractContextManager[BinaryIO]:
-        """A buffered stream over one blob, fetched chunk by chunk; StoreError if there is none."""
+        """A buffered stream over one blob, fetched chunk by chunk; StoreError if there is none.
+
+        Small blobs of the current entity batch come from a bounded prefetch made for the batch.
+        """
+        self._wants_blobs = True
+        cached = self._blob_cache.get(sha256)
+        if cached is not None:
+            return nullcontext(io.BytesIO(cached))
         return open_blob(self._conn, sha256)
