@@ -164,7 +164,7 @@ class SqlSource(PackageSource):
                 .where(m.c.version_id.in_(part))
                 .order_by(m.c.version_id, m.c.position)
             )  # fmt: skip
-            for vid, path, sha, size, media_type, has_text, has_file in self._conn.execute(mq):
+            for vid, path, sha, size, media_type, has_text, has_file in self._conn.execute(mq).all():
                 media_of[vid].append(MediaRecord(path, sha, size, media_type, has_text, has_file))
             cq = (
                 select(c.c.version_id, entity.c.ref, c.c.pinned_number)
@@ -172,7 +172,7 @@ class SqlSource(PackageSource):
                 .where(c.c.version_id.in_(part))
                 .order_by(c.c.version_id, c.c.position)
             )
-            for vid, ref, pinned in self._conn.execute(cq):
+            for vid, ref, pinned in self._conn.execute(cq).all():
                 children_of[vid].append(ChildRecord(ref, pinned))
         return media_of, children_of
 
@@ -191,7 +191,7 @@ class SqlSource(PackageSource):
                     .where(cm.c.collection_id.in_(part))
                     .order_by(cm.c.collection_id, entity.c.ref)
                 )
-                for r in self._conn.execute(q):
+                for r in self._conn.execute(q).all():
                     members[r.collection_id].append(r.ref)
             for r in rows:
                 yield CollectionRecord(

@@ -76,6 +76,12 @@ def hashed_name(identifier: str) -> str:
     return _capped(f"{slug}_{_digest(identifier)}", slug, identifier, _DEFAULT_DIGEST)
 
 
+def _fold(name: str) -> str:
+    """Names that are equal after NFC and case folding would collide on many file systems (and are
+    refused by lc-archive's own reader), so they count as the same name."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
 class NameAllocator:
     """Hands out the file-name stems of one archive (see the module docstring for the rule)."""
 
@@ -91,13 +97,13 @@ class NameAllocator:
         plain = bool(slug) and slug not in self._used_slugs
         self._used_slugs.add(slug)
         given = self._given.setdefault(scope, set())
-        name = next((n for n in self._candidates(identifier, slug, plain) if n not in given), "")
+        name = next((n for n in self._candidates(identifier, slug, plain) if _fold(n) not in given), "")
         if not name:
             base = _capped(f"{slug}_{_digest(identifier, _MAX_DIGEST)}", slug, identifier, _MAX_DIGEST)
             number = 2
-            while (name := _numbered(base, number)) in given:
+            while _fold(name := _numbered(base, number)) in given:
                 number += 1
-        given.add(name)
+        given.add(_fold(name))
         return name
 
     @staticmethod
@@ -109,4 +115,4 @@ class NameAllocator:
 
     def is_given(self, name: str, scope: str = "") -> bool:
         """Whether ``name`` was already handed out in ``scope``."""
-        return name in self._given.get(scope, ())
+        return _fold(name) in self._given.get(scope, ())
