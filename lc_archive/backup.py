@@ -1,24 +1,85 @@
 """Back up one package from a store to an archive file.
 
-The archive is written to a temporary file in the target directory, fsynced and renamed into place:
-a crash or a full disk never leaves a partial archive under the target name. Entities stream from
-the store a batch at a time and media stream from blobs, so memory stays bounded.
+The archive is written to a temporary file in the target directory (``.<name>.<random>.tmp``),
+fsynced and renamed into place: a crash or a full disk never leaves a partial archive under the
+target name. A crash can leave the temporary file behind; the next backup to the same target
+removes such leftovers once nobody holds them open and they are a minute old (:func:`sweep_stale`).
+Entities stream from the store a batch at a time and media stream from blobs, so memory stays bounded.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from .archive.zip_writer import ArchiveWriter, atomic_output
+from .errors import LcArchiveError
+from .faults import fault_point
 from .progress import NULL_PROGRESS, Progress
-from .serializers.v1.writer import write_v1
+from .serializers.v1.writer import V1WriteStats, write_v1
+from .serializers.v2.writer import V2WriteStats, write_v2
 from .stores.base import Store
 
-__all__ = ["BackupResult", "backup"]
+__all__ = ["BackupFailed", "BackupResult", "backup", "sweep_stale"]
+
+STALE_AFTER_S = 60.0
+"""Age (since the last write) after which an unlocked temporary file of a backup counts as abandoned."""
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover (Windows: an open file cannot be deleted there anyway)
+    fcntl = None  # type: ignore[assignment]
+
+
+class BackupFailed(LcArchiveError):
+    """The archive file could not be written (disk full, file too large, no permission...)."""
+
+
+def _lock(handle: IO[bytes]) -> None:
+    """Mark a temporary archive as in use, so that :func:`sweep_stale` never takes it (released on close)."""
+    if fcntl is not None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def sweep_stale(target: str | Path, *, older_than: float = STALE_AFTER_S) -> list[Path]:
+    """Remove temporary files that interrupted backups to ``target`` left behind; return their paths.
+
+    Only files named like :func:`~lc_archive.archive.zip_writer.atomic_output`'s temporaries for this
+    target (``.<name>.*.tmp`` beside it) are looked at, and only those that no running backup holds
+    (each one keeps an exclusive lock on its file) and that nobody wrote to for ``older_than`` seconds.
+    """
+    path = Path(target)
+    removed: list[Path] = []
+    now = time.time()
+    for temp in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if now - temp.lstat().st_mtime < older_than or not temp.is_file() or temp.is_symlink():
+                continue
+            with temp.open("rb") as handle:
+                if fcntl is not None:
+                    try:
+                        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except OSError:
+                        continue  # a live backup is writing it
+                temp.unlink()
+            removed.append(temp)
+        except OSError:
+            continue
+    return removed
+
+
+def _write_error(path: Path, existed: bool, exc: OSError) -> BackupFailed:
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        reason = f"{reason}: not enough space for the archive"
+    kept = f"; {path} is unchanged" if existed else ""
+    return BackupFailed(f"cannot write the backup {path} ({reason}); nothing was written{kept}")
 
 
 @dataclass(frozen=True)
@@ -48,7 +109,7 @@ def backup(
     ref: str,
     output: str | Path,
     *,
-    format: Literal["v1"] = "v1",
+    format: Literal["v1", "v2"] = "v1",
     created_at: datetime | None = None,
     created_by: str | None = None,
     created_by_email: str | None = None,
@@ -62,13 +123,28 @@ def backup(
     started = time.perf_counter()
     when = created_at.astimezone(UTC) if created_at is not None else datetime.now(UTC)
     path = Path(output)
+    sweep_stale(path)
+    existed = path.exists()
     with store.read(ref) as source:
         progress.phase("backup", source.entity_count())
-        with atomic_output(path) as fileobj:
-            writer = ArchiveWriter(fileobj)
-            stats = write_v1(source, writer, created_at=when, created_by=created_by,
-                             created_by_email=created_by_email, origin_server=origin_server,
-                             progress=progress.advance)
-            writer.close()
+        try:
+            with atomic_output(path) as fileobj:
+                _lock(fileobj)
+                fault_point("backup.begin")
+                writer = ArchiveWriter(fileobj)
+                stats: V1WriteStats | V2WriteStats
+                if format == "v2":  # v2 keeps no site identities: no e-mail
+                    stats = write_v2(source, writer, created_at=when, created_by=created_by,
+                                     origin_server=origin_server, progress=progress.advance)
+                else:
+                    stats = write_v1(source, writer, created_at=when, created_by=created_by,
+                                     created_by_email=created_by_email, origin_server=origin_server,
+                                     progress=progress.advance)
+                fault_point("backup.entries_written")
+                writer.close()
+                fault_point("backup.before_rename")
+        except OSError as exc:
+            raise _write_error(path, existed, exc) from exc
+    fault_point("backup.renamed")
     return BackupResult(ref, path, format, stats.entities, stats.members, path.stat().st_size,
                         time.perf_counter() - started, list(stats.losses), list(stats.warnings))

@@ -1,14 +1,22 @@
 """The ``lc-archive`` command line: backup, restore, validate, inspect, state, packages.
 
 Exit status: 0 success, 1 the archive or the store refused the operation (every problem is printed,
-one per line, as ``member: field.path: message``; nothing is written), 2 bad usage.
+one per line, as ``member: field.path: message``; nothing is written), 2 bad usage, 130/143 interrupted
+by SIGINT/SIGTERM (a restore is rolled back, a backup leaves no file; a second signal during that
+cleanup is ignored).
+
+``restore``, ``validate`` and ``inspect`` take one flag per :class:`~lc_archive.archive.limits.Limits`
+field (``--max-members 5000``, ``--max-member-size 128MiB``, ...); ``lc-archive validate --help`` lists them.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -18,14 +26,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .archive.limits import DEFAULT_LIMITS
+from .archive.limits import DEFAULT_LIMITS, LIMIT_HELP, Limits, limit_unit, parse_limit
 from .archive.zip_reader import ArchiveReader
 from .backup import backup
 from .errors import ArchiveInvalid, LcArchiveError
 from .progress import NULL_PROGRESS
 from .progress import Progress as ProgressProtocol
 from .restore import restore, validate
-from .serializers.formats import read_archive
+from .serializers.formats import read_archive, verify_archive
 from .state import compute_state, entity_type, state_json
 from .stores import open_store
 
@@ -99,9 +107,10 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
+    limits = _limits(args)
     with open_store(args.store) as store, _progress(args) as progress:
         result = restore(args.file, store, ref=args.ref, user=args.user, dry_run=args.dry_run,
-                         progress=progress)
+                         limits=limits, progress=progress)
     data = result.as_dict()
     def human() -> None:
         verb = "would restore" if args.dry_run else "restored"
@@ -114,8 +123,9 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    limits = _limits(args)
     with _progress(args) as progress:
-        summary = validate(args.file, progress=progress)
+        summary = validate(args.file, limits=limits, progress=progress)
     _emit(args, {"ok": True, **summary},
           lambda: _out.print(f"{args.file}: valid {summary['format']} archive of {summary['package']['ref']} "
                              f"({summary['entities']} entities, {summary['versions']} versions, "
@@ -123,8 +133,23 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    limits = _limits(args)
+    with _progress(args) as progress, ArchiveReader(args.file, limits=limits) as reader:
+        progress.phase("verify", len(reader.names()))
+        summary = verify_archive(reader, limits=limits, progress=progress.advance)
+    _emit(args, {"ok": True, **summary},
+          lambda: _out.print(f"{args.file}: verified {summary['format']} archive of {summary['package']['ref']}: "
+                             + (f"{summary['verified_members']} members, {summary['verified_bytes']:,} bytes "
+                                "match the manifest; " if "verified_members" in summary else
+                                "no checksums in v1 (CRC-32 only); ")
+                             + f"{summary['entities']} entities, {summary['versions']} versions valid"))
+    return 0
+
+
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    with ArchiveReader(args.file, limits=DEFAULT_LIMITS) as reader, read_archive(reader) as plan:
+    limits = _limits(args)
+    with ArchiveReader(args.file, limits=limits) as reader, read_archive(reader, limits=limits) as plan:
         summary = plan.summary()
         rows: list[dict[str, Any]] = []
         for batch in plan.entity_batches():
@@ -180,6 +205,44 @@ def _cmd_packages(args: argparse.Namespace) -> int:
     return 0
 
 
+def _human_size(n: int) -> str:
+    units = (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10),
+             ("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
+    for unit, size in units:
+        if n >= size and n % size == 0:
+            return f"{n // size}{unit}"
+    return str(n)
+
+
+def _limit_type(name: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            return parse_limit(name, text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return parse
+
+
+def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
+    """One ``--max-...`` flag per Limits field; sizes take units (64MiB, 2GB), the rest whole numbers."""
+    group = parser.add_argument_group(
+        "limits", "refuse archives beyond these (defaults explained in docs/decisions/0002-limits.md); "
+        "sizes take units: 64MiB, 2GB, 512k")
+    for f in dataclasses.fields(Limits):
+        default = getattr(DEFAULT_LIMITS, f.name)
+        is_size = limit_unit(f.name) == "bytes"
+        group.add_argument(f"--{f.name.replace('_', '-')}", dest=f"limit_{f.name}", type=_limit_type(f.name),
+                           metavar="SIZE" if is_size else "N",
+                           help=f"{LIMIT_HELP[f.name]} (default {_human_size(default) if is_size else default})")
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    """The Limits the command line asks for: the defaults with the given flags applied."""
+    changes = {f.name: value for f in dataclasses.fields(Limits)
+               if (value := getattr(args, f"limit_{f.name}", None)) is not None}
+    return DEFAULT_LIMITS.replace(**changes) if changes else DEFAULT_LIMITS
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lc-archive", description="Back up and restore Open edX Learning Core "
                                 "content libraries.")
@@ -192,7 +255,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("store", help="store URL (sqlite:///lib.db, postgresql+psycopg://...) or a SQLite path")
     b.add_argument("ref", help="package ref, e.g. lib:Org:LIB1")
     b.add_argument("-o", "--output", required=True, help="archive file to write (replaced atomically)")
-    b.add_argument("--format", choices=["v1"], default="v1", help="archive format (v1: openedx-core 1.x)")
+    b.add_argument("--format", choices=["v1", "v2"], default="v1",
+                   help="v1: the archive openedx-core 1.x restores (draft and published versions only); "
+                        "v2: lc-archive's own, with full history, each blob once and a checksummed manifest")
     b.add_argument("--created-at", help="pin the backup timestamp (ISO 8601), for reproducible archives")
     b.add_argument("--created-by", help="user name recorded as the archive's author")
     b.add_argument("--created-by-email", help="e-mail recorded with --created-by")
@@ -205,15 +270,24 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--ref", help="ref of the new package (default: a staged lp-restore:... ref)")
     r.add_argument("--user", help="user name for the staged ref (default: the current user)")
     r.add_argument("--dry-run", action="store_true", help="validate and report; write nothing")
+    _add_limit_flags(r)
     r.set_defaults(func=_cmd_restore)
 
     v = sub.add_parser("validate", parents=[common], help="check an archive completely; exit 1 on problems")
     v.add_argument("file")
+    _add_limit_flags(v)
     v.set_defaults(func=_cmd_validate)
+
+    vf = sub.add_parser("verify", parents=[common],
+                        help="re-read every member and check it against the manifest (v2), then validate")
+    vf.add_argument("file")
+    _add_limit_flags(vf)
+    vf.set_defaults(func=_cmd_verify)
 
     i = sub.add_parser("inspect", parents=[common], help="show an archive's package, entities and sizes")
     i.add_argument("file")
     i.add_argument("--limit", type=int, default=50, help="entities to list (0: all)")
+    _add_limit_flags(i)
     i.set_defaults(func=_cmd_inspect)
 
     s = sub.add_parser("state", help="print a package's canonical content state (JSON)")
@@ -229,11 +303,22 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status."""
-    args = _parser().parse_args(argv)
-    args.json = getattr(args, "json", False)
-    args.quiet = getattr(args, "quiet", False)
+class _Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived: unwinds like Ctrl-C, so every transaction and temporary file is cleaned up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    # Let the cleanup that this exception starts finish: a second signal is ignored (SIGKILL still works).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise _Interrupted(signum)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code: int = args.func(args)
         return code
@@ -252,5 +337,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             sys.stderr.write(f"lc-archive: {exc}\n")
         return 1
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, _Interrupted) else signal.SIGINT
+        message = f"interrupted by {signal.Signals(signum).name}; nothing was written"
+        if args.json:
+            sys.stdout.write(json.dumps({"ok": False, "error": message}) + "\n")
+        else:
+            sys.stderr.write(f"lc-archive: {message}\n")
+        return 128 + signum
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    args = _parser().parse_args(argv)
+    args.json = getattr(args, "json", False)
+    args.quiet = getattr(args, "quiet", False)
+    if threading.current_thread() is not threading.main_thread():
+        return _run(args)
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    for signum in previous:
+        signal.signal(signum, _on_signal)
+    try:
+        return _run(args)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -4,7 +4,11 @@ Phase A reads every member of the archive once: TOML is parsed and validated, me
 hashed, cross-references are checked, and all problems are raised together as ``ArchiveInvalid`` before
 the store is touched. Phase B opens one store transaction, streams each distinct blob once (its hash
 must equal phase A's), adds the spooled entities and collections, and commits. Any failure rolls back
-the whole transaction, blobs included: the store is left exactly as it was.
+the whole transaction, blobs included: the store is left exactly as it was. A crash (``kill -9``,
+power loss) leaves SQLite's journal, which the next connection uses to roll the store back.
+
+Both phases call :func:`~lc_archive.faults.fault_point` at every step, so tests can kill or fail a
+restore at each of them (``LC_ARCHIVE_FAULT=restore.blob:3:kill``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from typing import Any, BinaryIO
 
 from .archive.limits import DEFAULT_LIMITS, Limits
 from .archive.zip_reader import ArchiveReader
-from .errors import ArchiveInvalid, PackageExists, Problem
+from .errors import ArchiveInvalid, PackageExists, Problem, StoreError
+from .faults import fault_point
 from .progress import NULL_PROGRESS, Progress
 from .serializers.formats import read_archive
 from .serializers.plan import RestorePlan
@@ -81,16 +86,22 @@ def _write(reader: ArchiveReader, plan: RestorePlan, store: Store, package: Pack
            progress: Progress) -> None:
     progress.phase("write", len(plan.blobs) + plan.entity_count)
     with store.write(package) as sink:
+        fault_point("restore.begin")
         for sha, member in plan.blobs.items():
             with reader.open(member) as stream:
                 got, _ = sink.put_blob(iter(lambda s=stream: s.read(_CHUNK), b""))  # type: ignore[misc]
             if got != sha:
                 raise ArchiveInvalid([Problem(member, "$", "the member changed while it was being restored")])
+            fault_point("restore.blob")
             progress.advance()
         for batch in plan.entity_batches():
             sink.add_entities(batch)
+            fault_point("restore.entities")
             progress.advance(len(batch))
         sink.add_collections(plan.collections)
+        fault_point("restore.collections")
+        sink.add_publish_log(plan.publish_log)
+    fault_point("restore.committed")
 
 
 def restore(
@@ -109,11 +120,18 @@ def restore(
     """
     started = time.perf_counter()
     with ArchiveReader(archive, limits=limits) as reader, _plan(reader, limits, progress) as plan:
+        fault_point("restore.validated")
         target = ref or staged_ref(plan.package.ref, user or _default_user())
         if target in store.package_refs():
             raise PackageExists(f"a learning package {target!r} already exists; restores never overwrite")
         if not dry_run:
             p = plan.package
-            _write(reader, plan, store, PackageRecord(target, p.title, p.description, p.created, p.updated),
-                   progress)
+            try:
+                _write(reader, plan, store, PackageRecord(target, p.title, p.description, p.created, p.updated),
+                       progress)
+            except PackageExists:
+                raise
+            except (StoreError, OSError) as exc:  # disk full, I/O error, lost connection...
+                raise StoreError(f"restoring {target!r} failed and was rolled back; nothing was written "
+                                 f"({exc})") from exc
         return RestoreResult(target, plan.package.ref, dry_run, plan.summary(), time.perf_counter() - started)

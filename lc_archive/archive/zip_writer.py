@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import struct
 import tempfile
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -151,9 +153,14 @@ def _dos_date_time(when: datetime) -> tuple[int, int]:
     return (year - 1980) << 9 | month << 5 | day, hour << 11 | minute << 5 | second // 2
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
 def _check_name(name: str) -> None:
+    # Never write a name that lc-archive's own reader (zip_reader) would refuse.
     path = name.removesuffix("/")
-    if not path or "\x00" in name or "\\" in name or path.startswith("/"):
+    if not path or "\\" in name or path.startswith("/") or _CONTROL.search(name) or _DRIVE.match(name):
         raise EntryConflict(f"unsafe archive entry name {name!r}")
     # Same as "some '/'-separated part of path is '', '.' or '..'", without splitting.
     wrapped = f"/{path}/"
@@ -287,6 +294,7 @@ class ArchiveWriter:
         self._count = 0  # central directory records (entries cut short by an exception included)
         self._writing = False
         self._names: set[str] = set()
+        self._folded: dict[str, str] = {}  # NFC + casefold -> the name written
         self._stamps: dict[datetime, tuple[int, int]] = {}
         self.entries = 0
         """Number of entries written so far."""
@@ -401,6 +409,10 @@ class ArchiveWriter:
         other = name[:-1] if name.endswith("/") else name + "/"
         if other in names:
             raise EntryConflict(f"archive entry {name!r} clashes with {other!r}")
+        folded = name if name.isascii() and name.islower() else unicodedata.normalize("NFC", name).casefold()
+        if folded in self._folded:  # exact duplicates were refused above
+            raise EntryConflict(f"archive entry {name!r} collides with {self._folded[folded]!r} after Unicode "
+                                "normalisation and case folding (the names would clash on many file systems)")
         if name.isascii():
             encoded, flags = name.encode("ascii"), self._flags
         else:
@@ -410,6 +422,7 @@ class ArchiveWriter:
                 raise EntryConflict(f"archive entry name {name!r} is not valid Unicode") from exc
             flags = self._flags | _UTF8
         names.add(name)
+        self._folded.setdefault(folded, name)
         # Equal naive or UTC datetimes give the same stamp, so those are cached by value (in other
         # zones, datetimes on either side of a DST fold compare equal but differ in UTC).
         if type(when) is datetime and (when.tzinfo is None or when.tzinfo is UTC):

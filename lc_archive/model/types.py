@@ -25,6 +25,7 @@ __all__ = [
     "VersionNumber",
     "check_code",
     "media_path_problem",
+    "no_nul",
     "to_utc",
 ]
 
@@ -67,15 +68,29 @@ def media_path_problem(path: str) -> str | None:
     return None
 
 
+def no_nul(value: str) -> str:
+    """Refuse NUL characters: PostgreSQL cannot store them in text, and no title or ref needs one."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character (U+0000)")
+    return value
+
+
 def _check_ascii_code(value: str) -> str:
     return check_code(value, ascii_only=True)
 
 
 def to_utc(value: datetime) -> datetime:
-    """Naive datetimes are taken as UTC (as openedx-core's reader does); aware ones are converted."""
+    """Naive datetimes are taken as UTC (as openedx-core's reader does); aware ones are converted.
+
+    ``ValueError`` (a validation error, not a crash) when the converted time falls outside years
+    1-9999, e.g. ``0001-01-01T00:00:00+01:00``.
+    """
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"date-time {value.isoformat()} is out of range once converted to UTC") from None
 
 
 def _parse_datetime(value: object) -> object:
@@ -93,12 +108,12 @@ def _parse_datetime(value: object) -> object:
     return value
 
 
-Ref = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(no_nul)]
 """An opaque identifier (package_ref, entity_ref): 1-500 characters, case-sensitive."""
 Code = Annotated[str, AfterValidator(check_code)]
 AsciiCode = Annotated[str, AfterValidator(_check_ascii_code)]
-Title = Annotated[str, StringConstraints(max_length=500)]
-Description = Annotated[str, StringConstraints(max_length=10_000)]
+Title = Annotated[str, StringConstraints(max_length=500), AfterValidator(no_nul)]
+Description = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(no_nul)]
 VersionNumber = Annotated[int, Field(strict=True, ge=1, le=2**31 - 1)]
 """A version number: a positive integer. Strict: the string "1" or ``true`` are rejected."""
 UtcDatetime = Annotated[datetime, BeforeValidator(_parse_datetime), AfterValidator(to_utc)]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
-from ..stores.records import CollectionRecord, EntityRecord, PackageRecord
+from ..stores.records import CollectionRecord, EntityRecord, PackageRecord, PublishLogRecord
 
 __all__ = ["BackupMeta", "RestorePlan"]
 
@@ -43,6 +43,8 @@ class RestorePlan:
     """sha256 -> the archive member to read that blob from (each distinct blob once)."""
     blob_sizes: dict[str, int] = field(default_factory=dict)
     collections: list[CollectionRecord] = field(default_factory=list)
+    publish_log: list[PublishLogRecord] = field(default_factory=list)
+    """Publish events, oldest first (v1 carries none)."""
     counts: Counter[str] = field(default_factory=Counter)
     """Entity counts per type (``xblock.v1:html``, ``unit``...), plus ``versions`` and ``media``."""
     notes: list[str] = field(default_factory=list)
@@ -92,6 +94,7 @@ class RestorePlan:
             "versions": self.counts["versions"],
             "media_files": self.counts["media"],
             "collections": len(self.collections),
+            "publish_events": len(self.publish_log),
             "distinct_blobs": len(self.blobs),
             "blob_bytes": sum(self.blob_sizes.values()),
             "notes": self.notes,

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from ..errors import StoreError
+from ..faults import fault_point
 from .schema import CHUNK_SIZE, blob, blob_chunk
 
 __all__ = ["BlobWriter"]
@@ -111,6 +112,7 @@ class BlobWriter:
         seq = 0
         while data := stream.read(CHUNK_SIZE):
             self._conn.execute(self._insert_chunk, {"sha256": sha, "seq": seq, "data": data})
+            fault_point("sink.blob_chunk")
             seq += 1
 
     def flush(self) -> None:
@@ -125,6 +127,7 @@ class BlobWriter:
             chunks = [{"sha256": s, "seq": 0, "data": d} for s, d in new if d]
             if chunks:
                 self._conn.execute(self._insert_chunk, chunks)
+            fault_point("sink.blob_rows")
 
 
 _CHUNK = select(blob_chunk.c.data).where(blob_chunk.c.sha256 == bindparam("sha"), blob_chunk.c.seq == bindparam("seq"))

@@ -33,6 +33,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ..errors import StoreError
+from ..faults import fault_point
 from .base import PackageSink, PackageSource, Store
 from .blobs import BlobWriter
 from .records import PackageRecord
@@ -176,6 +177,7 @@ class SqlStore(Store):
             sink = SqlSink(conn, create_package(conn, package))
             yield sink
             sink.finish()
+            fault_point("store.before_commit")
 
     def author(
         self,

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import PackageExists, StoreError
+from ..faults import fault_point
 from .base import PackageSink
 from .blobs import BlobWriter
 from .records import CollectionRecord, EntityRecord, PackageRecord, PublishLogRecord, VersionRecord
@@ -123,6 +124,7 @@ class SqlSink(PackageSink):
             for e in batch
         ]
         ids = insert_with_ids(conn, entity, rows)
+        fault_point("sink.entity_rows")
         owners: list[VersionRecord] = []
         vrows: list[dict[str, Any]] = []
         for e, eid in zip(batch, ids, strict=True):
@@ -135,6 +137,7 @@ class SqlSink(PackageSink):
                 )  # fmt: skip
         if vrows:
             self._add_contents(owners, insert_with_ids(conn, version, vrows))
+        fault_point("sink.version_rows")
         for table, attr, deleted in ((draft, "draft", "draft_deleted"), (published, "published", "published_deleted")):
             pointers = [
                 {"entity_id": self._ids[e.ref], "version_number": getattr(e, attr)}
@@ -143,6 +146,7 @@ class SqlSink(PackageSink):
             ]
             if pointers:
                 conn.execute(insert(table), pointers)
+        fault_point("sink.pointer_rows")
 
     def _check_batch(self, batch: tuple[EntityRecord, ...]) -> None:
         seen: set[str] = set()
@@ -191,6 +195,7 @@ class SqlSink(PackageSink):
             ]  # fmt: skip
             for c, cid in zip(batch, insert_with_ids(self._conn, collection, rows), strict=True):
                 self._members.extend((cid, ref) for ref in dict.fromkeys(c.members))
+            fault_point("sink.collection_rows")
         self._flush_resolved()
 
     def add_publish_log(self, records: Iterable[PublishLogRecord]) -> None:
@@ -231,6 +236,7 @@ class SqlSink(PackageSink):
         self._insert(child, (_child_row(v, pos, ids[ref], pin) for v, pos, ref, pin in self._children))
         self._children = []
         self._flush_resolved()
+        fault_point("sink.finished")
 
     def _insert(self, table: Any, rows: Iterable[dict[str, Any]]) -> None:
         for part in batched(rows, 10_000):

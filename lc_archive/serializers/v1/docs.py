@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from ...errors import Problem
-from ...model.types import AsciiCode, Ref, UtcDatetime, VersionNumber
+from ...model.types import AsciiCode, Ref, UtcDatetime, VersionNumber, no_nul
 
 __all__ = [
     "CollectionDoc",
@@ -30,7 +30,8 @@ def _not_blank(value: str) -> str:
     return value
 
 
-NonBlank = Annotated[StrictStr, AfterValidator(_not_blank)]
+NonBlank = Annotated[StrictStr, AfterValidator(_not_blank), AfterValidator(no_nul)]
+Text = Annotated[StrictStr, AfterValidator(no_nul)]
 _OPEN = ConfigDict(extra="allow", frozen=True)
 
 
@@ -51,7 +52,7 @@ class LearningPackageTable(BaseModel):
     model_config = _OPEN
     title: Annotated[NonBlank, Field(max_length=500)]
     key: Ref
-    description: Annotated[StrictStr, Field(max_length=10_000)]
+    description: Annotated[Text, Field(max_length=10_000)]
     created: UtcDatetime
     updated: UtcDatetime | None = None
 
@@ -94,7 +95,7 @@ class VersionTable(BaseModel):
     """One ``[[version]]``. ``created`` is optional (openedx-core honours it when present)."""
 
     model_config = _OPEN
-    title: Annotated[StrictStr, Field(max_length=500)]
+    title: Annotated[Text, Field(max_length=500)]
     version_num: VersionNumber
     created: UtcDatetime | None = None
     container: VersionContainerTable | None = None
@@ -114,7 +115,7 @@ class CollectionTable(BaseModel):
     model_config = _OPEN
     title: Annotated[NonBlank, Field(max_length=500)]
     key: AsciiCode
-    description: Annotated[StrictStr, Field(max_length=10_000)]
+    description: Annotated[Text, Field(max_length=10_000)]
     created: UtcDatetime | None = None
     entities: list[Ref]
 

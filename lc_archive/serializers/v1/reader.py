@@ -1,10 +1,12 @@
 """Read and validate a v1 archive (phase A of a restore) into a :class:`RestorePlan`.
 
-Everything is checked before anything is written: TOML syntax and types, ref and code syntax, version
-pointers, children and collection members (they must exist and have the right kind), media paths and
-that every media file belongs to a version of its component, ``block.xml`` being UTF-8, sizes, and
-every member's CRC (each member is read once, streaming, and hashed with SHA-256). All problems are
-collected and raised together as :class:`ArchiveInvalid`.
+Everything is checked before anything is written: TOML syntax (size and nesting depth capped before
+parsing, see :mod:`..safe_toml`) and types, ref and code syntax, version pointers, children and
+collection members (they must exist and have the right kind), media paths and that every media file
+belongs to a version of its component, ``block.xml`` being UTF-8 and well-formed XML without a DTD
+(:mod:`..olx`), sizes against the :class:`Limits`, and every member's CRC (each member is read once,
+streaming, and hashed with SHA-256). All problems are collected and raised together as
+:class:`ArchiveInvalid`.
 
 Where v1 has no data, the plan uses: the archive's ``created_at`` as the creation time of versions
 without ``created`` (so restoring the same archive twice gives the same store), no authors, and an
@@ -13,9 +15,7 @@ without ``created`` (so restoring the same archive twice gives the same store), 
 
 from __future__ import annotations
 
-import codecs
 import hashlib
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,7 +37,9 @@ from ...stores.records import (
     PackageRecord,
     VersionRecord,
 )
+from ..olx import check_olx, olx_parser
 from ..plan import BackupMeta, RestorePlan
+from ..safe_toml import TomlInvalid, parse_toml
 from .docs import CollectionDoc, EntityDoc, PackageDoc, problems_from
 from .layout import ComponentFiles, V1Layout, classify
 from .media_types import guess_media_type, olx_media_type
@@ -45,7 +47,6 @@ from .media_types import guess_media_type, olx_media_type
 __all__ = ["KNOWN_FORMAT_VERSIONS", "read_v1"]
 
 KNOWN_FORMAT_VERSIONS = frozenset({1})
-MAX_MEDIA_SIZE = 50_000_000  # openedx-core Media.MAX_FILE_SIZE
 _CHUNK = 64 * 1024
 _CHILD_KIND = {"unit": None, "subsection": "unit", "section": "subsection"}  # None: components
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -70,6 +71,8 @@ class _State:
     """(member, TOML path, container type, child ref) to check once every entity is known."""
     default_created: datetime | None = None
     progress: Callable[[int], None] | None = None
+    olx_parser: Any = field(default_factory=olx_parser)
+    """One hardened OLX parser, reused for every block.xml of this read (not thread-safe)."""
 
     def problem(self, member: str, path: str, message: str) -> None:
         self.problems.append(Problem(member, path, message))
@@ -80,18 +83,15 @@ class _State:
 
 
 def _load[M: BaseModel](state: _State, member: str, model: type[M]) -> M | None:
-    """Read, decode (strict UTF-8), parse (tomllib) and validate one TOML member."""
+    """Read (size-capped), decode (strict UTF-8), depth-check, parse (tomllib) and validate one TOML member."""
     try:
         raw = state.reader.read_bytes(member, max_size=state.limits.max_toml_size)
-        text = raw.decode("utf-8")
-        data = tomllib.loads(text)
+        data = parse_toml(raw, max_depth=state.limits.max_toml_depth)
         return model.model_validate(data)
     except ArchiveInvalid as exc:
         state.problems.extend(exc.problems)
-    except UnicodeDecodeError as exc:
-        state.problem(member, "$", f"not valid UTF-8 (byte {exc.start}): {exc.reason}")
-    except tomllib.TOMLDecodeError as exc:
-        state.problem(member, "$", f"invalid TOML: {exc}")
+    except TomlInvalid as exc:
+        state.problem(member, "$", str(exc))
     except RecursionError:
         state.problem(member, "$", "invalid TOML: nested too deeply")
     except ValidationError as exc:
@@ -101,31 +101,51 @@ def _load[M: BaseModel](state: _State, member: str, model: type[M]) -> M | None:
     return None
 
 
-def _hash_member(state: _State, member: str, *, utf8: bool) -> tuple[str, int] | None:
-    """Stream one media member: SHA-256, size, CRC (checked by the reader) and optional UTF-8 check."""
+def _hash_member(state: _State, member: str, *, olx: bool) -> tuple[str, int] | None:
+    """Stream one media member: SHA-256, size and CRC (checked by the reader), after the size limits.
+
+    A ``block.xml`` (``olx``) is also kept in memory while it streams (it is capped by
+    ``max_xml_size`` first), then checked as strict UTF-8 and as well-formed, DTD-free XML.
+    """
+    limits = state.limits
+    declared = state.reader.member(member).size  # the stream yields exactly this, or raises
+    refusal = None
+    if declared > limits.max_media_size:
+        refusal = (f"media file is {declared} bytes, above the limit of {limits.max_media_size} bytes "
+                   "(max_media_size; openedx-core's own limit is 50,000,000)")
+    elif olx and declared > limits.max_xml_size:
+        refusal = (f"block.xml is {declared} bytes, above the limit of {limits.max_xml_size} bytes for OLX "
+                   "(max_xml_size)")
+    if refusal is not None:
+        state.tick()
+        state.problem(member, "$", refusal)
+        return None
     digest = hashlib.sha256()
     size = 0
-    decoder = codecs.getincrementaldecoder("utf-8")("strict") if utf8 else None
+    pieces: list[bytes] | None = [] if olx else None
     try:
         with state.reader.open(member) as stream:
             while chunk := stream.read(_CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
-                if decoder is not None:
-                    decoder.decode(chunk)
-            if decoder is not None:
-                decoder.decode(b"", final=True)
+                if pieces is not None:
+                    pieces.append(chunk)
     except ArchiveInvalid as exc:
         state.problems.extend(exc.problems)
         return None
-    except UnicodeDecodeError as exc:
-        state.problem(member, "$", f"block.xml is not valid UTF-8: {exc.reason}")
-        return None
     finally:
         state.tick()
-    if size > MAX_MEDIA_SIZE:
-        state.problem(member, "$", f"media file is {size} bytes; openedx-core's limit is {MAX_MEDIA_SIZE}")
-        return None
+    if pieces is not None:
+        data = b"".join(pieces)
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            state.problem(member, "$", f"block.xml is not valid UTF-8 (byte {exc.start}): {exc.reason}")
+            return None
+        problem = check_olx(data, state.olx_parser)
+        if problem is not None:
+            state.problem(member, "$", problem)
+            return None
     return digest.hexdigest(), size
 
 
@@ -253,7 +273,7 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
     if doc is None:  # still check the media, so that every problem is reported in one run
         for _, entries in sorted(files.versions.items()):
             for path, name in entries:
-                _hash_member(state, name, utf8=path == "block.xml")
+                _hash_member(state, name, olx=path == "block.xml")
         return
     e = doc.entity
     code = _component_key(state, member, e.key, files)
@@ -276,7 +296,7 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
                 state.tick()
                 continue
             is_olx = path == "block.xml"
-            hashed = _hash_member(state, name, utf8=is_olx)
+            hashed = _hash_member(state, name, olx=is_olx)
             if hashed is None:
                 continue
             sha, size = hashed

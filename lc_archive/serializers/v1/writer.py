@@ -35,6 +35,7 @@ from typing import BinaryIO
 
 from ...archive.zip_writer import ArchiveWriter, EntryConflict, is_compressible
 from ...errors import LcArchiveError
+from ...faults import fault_point
 from ...stores.base import PackageSource
 from ...stores.records import CONTAINER, CollectionRecord, EntityRecord, MediaRecord, VersionRecord
 from .media_types import guess_media_type, olx_media_type
@@ -143,6 +144,7 @@ class _Emitter:
     def text(self, name: str, text: str, when: datetime) -> None:
         self.dirs_for(name, when)
         self.out.add_bytes(name, text.encode("utf-8"), when, compress=True)
+        fault_point("backup.toml")
 
     def entity(self, entity: EntityRecord) -> None:
         try:
@@ -213,6 +215,7 @@ class _Emitter:
                 )
         self.stats.media_files += 1
         self.stats.media_bytes += media.size
+        fault_point("backup.media")
 
     def account(self, entity: EntityRecord, versions: list[VersionRecord]) -> None:
         """Count what v1 drops or openedx-core mangles for this entity."""
@@ -303,6 +306,7 @@ def write_v1(
             raise LcArchiveError(f"store yielded entity {entity.ref!r} after {previous!r}: not in ref order")
         previous = entity.ref
         emitter.entity(entity)
+        fault_point("backup.entity")
         if progress is not None:
             progress(1)
     for collection in source.iter_collections(include_disabled=True):

@@ -1,0 +1,141 @@
+"""Parse an untrusted TOML document: strict UTF-8, a nesting-depth check before ``tomllib``, no escapes.
+
+``tomllib`` is correct but not built for hostile input (``threats.md`` §3, measured on Python 3.12):
+
+* arrays and inline tables recurse (a ``RecursionError`` at about 330 nested arrays);
+* dotted keys are built in quadratic time and memory: a 40 KB key of 20,000 parts takes 3.6 s and
+  1.5 GB, one of 100,000 parts (200 KB, well inside the 1 MiB TOML size cap) exhausts memory;
+* table headers of 10,000 parts parse, into dictionaries nested 10,000 deep that later recursive code
+  (validation, ``repr``, ``pickle``) trips over;
+* an integer of more than 4,300 digits raises a plain ``ValueError``, not ``TOMLDecodeError``.
+
+So :func:`parse_toml` first measures the document's nesting with :func:`toml_depth`, a linear scan
+that skips strings and comments exactly as TOML does and never underestimates: every table-header and
+dotted-key part and every array or inline table counts one level. Only a document within the limit
+reaches ``tomllib``, and every way ``tomllib`` can fail becomes :class:`TomlInvalid` with one clear
+message.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from typing import Any
+
+__all__ = ["TomlInvalid", "parse_toml", "toml_depth"]
+
+
+class TomlInvalid(ValueError):
+    """The bytes are not a TOML document lc-archive accepts; ``str()`` is the message for a Problem."""
+
+
+# Strings and comments are skipped whole, so that brackets, dots and '=' inside them do not count.
+# Multi-line strings may end with up to two extra quotes that belong to their content (TOML 1.0). Each
+# pattern also matches an unterminated string (to the end of its line, or of the document), so every
+# character is looked at once (no rescans, linear time): tomllib stops with an error at such a string,
+# and whatever is counted after it can only overestimate.
+_TOKENS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*(?:""""{0,2})?'  # multi-line basic string
+    r"|'''(?:[^']|'(?!''))*(?:''''{0,2})?"  # multi-line literal string
+    r'|"(?:[^"\\\n]|\\[^\n])*"?'  # basic string
+    r"|'[^'\n]*'?"  # literal string
+    r"|#[^\n]*"  # comment
+    r"|[\[\]{}.,=\n]",  # structure
+    re.DOTALL,
+)
+
+
+def toml_depth(text: str, limit: int | None = None) -> int:
+    """An upper bound of the nesting depth of the TOML document ``text``.
+
+    The depth of a value is the number of keys and array indexes on its path from the root: ``a = 1``
+    is 1, ``c.d = [[1]]`` is 4, ``x = [{a = 1}]`` is 3. Each part of a table header counts two, since
+    any part may name an array of tables and so add an index (``[[a]]`` then ``[a.b]`` puts ``b`` at
+    depth 3). Dots inside values (floats, times) do not count; invalid TOML may get an overestimate.
+    With ``limit``, the scan stops as soon as the depth exceeds it, and a document with too few
+    brackets and dots to exceed it is not scanned at all. Linear in the length of ``text``.
+    """
+    if limit is not None:
+        bound = text.count("[") + text.count("{") + text.count(".") + 1  # each level past the first needs one
+        if bound <= limit:
+            return bound
+    deepest = 1
+    table = 0  # levels of the current [table] or [[array.of.tables]] header: two per part
+    stack: list[tuple[str, int]] = []  # open '[' (array) and '{' (inline table), with the depth inside
+    in_header = False
+    in_key = True  # reading a key: at the start of a line, or after '{' or ',' in an inline table
+    key_parts = 1
+    depth = 0  # depth of the value being read (after '=', or an element of the innermost array)
+    for match in _TOKENS.finditer(text):
+        c = match.group()[0]
+        if c in "\"'#":
+            continue
+        if c == "\n":
+            if not stack:
+                in_key, key_parts, in_header = True, 1, False
+            continue
+        if c == "[":
+            if in_header:  # the second bracket of '[[': already counted
+                pass
+            elif not stack and in_key:  # a table header
+                in_header, table = True, 2
+            else:
+                depth += 1
+                stack.append(("[", depth))
+                in_key = False
+            deepest = max(deepest, table, depth)
+        elif c == ".":
+            if in_header:
+                table += 2
+                deepest = max(deepest, table)
+            elif in_key:
+                key_parts += 1
+                deepest = max(deepest, (stack[-1][1] if stack else table) + key_parts)
+        elif c == "=":
+            if in_key:
+                depth = (stack[-1][1] if stack else table) + key_parts
+                deepest = max(deepest, depth)
+                in_key, key_parts = False, 1
+        elif c == "{":
+            stack.append(("{", depth))  # an inline table adds no level; each of its keys does
+            in_key, key_parts = True, 1
+        elif c in "]}":
+            if in_header:
+                in_header = in_key = False
+                continue
+            if stack:
+                stack.pop()
+            depth = stack[-1][1] if stack else 0
+            in_key = False
+        elif c == "," and stack and stack[-1][0] == "{":
+            in_key, key_parts = True, 1
+        if limit is not None and deepest > limit:
+            break
+    return deepest
+
+
+def parse_toml(raw: bytes, *, max_depth: int) -> dict[str, Any]:
+    """Decode ``raw`` as strict UTF-8, check its nesting against ``max_depth``, parse it with ``tomllib``.
+
+    Raises :class:`TomlInvalid` for invalid UTF-8, a document nested too deeply, invalid TOML, and
+    anything else ``tomllib`` raises on hostile input (huge integers, recursion).
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise TomlInvalid("invalid TOML: the document starts with a UTF-8 byte-order mark (BOM), which TOML "
+                          "does not allow")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TomlInvalid(f"not valid UTF-8 (byte {exc.start}): {exc.reason}") from None
+    depth = toml_depth(text, max_depth)
+    if depth > max_depth:
+        raise TomlInvalid(f"invalid TOML: nested more than {max_depth} levels deep, counting table and "
+                          "dotted-key parts, arrays and inline tables (max_toml_depth); refused unparsed")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TomlInvalid(f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise TomlInvalid("invalid TOML: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer longer than sys.get_int_max_str_digits()
+        raise TomlInvalid(f"invalid TOML: {exc}") from None
