@@ -84,7 +84,7 @@ def _peak_rss_mb() -> float:
 
 def _child(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="bench.py --child")
-    p.add_argument("op", choices=["generate", "backup", "restore"])
+    p.add_argument("op", choices=["generate", "backup", "backup-v2", "restore"])
     p.add_argument("--store", required=True)
     p.add_argument("--archive")
     p.add_argument("--components", type=int, default=0)
@@ -105,8 +105,8 @@ def _child(argv: list[str]) -> int:
         if args.op == "generate":
             out["stats"] = generate_library(store, REF, components=args.components, seed=args.seed,
                                             profile=args.profile)
-        elif args.op == "backup":
-            result = backup(store, REF, args.archive, format="v1")
+        elif args.op in ("backup", "backup-v2"):
+            result = backup(store, REF, args.archive, format="v2" if args.op == "backup-v2" else "v1")
             out.update(entities=result.entities, losses=result.losses)
         else:
             restored = restore(args.archive, store, ref=REF, user="bench")
@@ -303,6 +303,18 @@ def _run(args: argparse.Namespace) -> int:
                 out.unlink()
         counts = _zip_counts(archive)
 
+        # The same library in format v2: full history (every version), each blob once, a manifest.
+        v2_archive = work / "library-v2.zip"
+        v2 = _run_child("backup-v2", "--store", str(src), "--archive", str(v2_archive))
+        v2.update(archive_bytes=v2_archive.stat().st_size, zip_members=len(zipfile.ZipFile(v2_archive).namelist()))
+        print(f"  backup v2 (full history): {v2['wall_s']:.2f} s, peak {v2['peak_rss_mb']:.0f} MiB, "
+              f"{v2['archive_bytes'] / 1e6:.1f} MB, {v2['zip_members']:,} members", flush=True)
+        v2_restored = work / "restored-v2.db"
+        v2r = _run_child("restore", "--store", str(v2_restored), "--archive", str(v2_archive))
+        v2.update(restore_wall_s=v2r["wall_s"], restore_peak_rss_mb=v2r["peak_rss_mb"])
+        print(f"  restore v2: {v2r['wall_s']:.2f} s, peak {v2r['peak_rss_mb']:.0f} MiB", flush=True)
+        v2_restored.unlink()
+
         restores = []
         for k in range(args.repeats):
             dst = work / f"restored-{k}.db"
@@ -347,6 +359,7 @@ def _run(args: argparse.Namespace) -> int:
                 "wall_s": _median(restores, "wall_s"), "process_wall_s": _median(restores, "process_wall_s"),
                 "peak_rss_mb": max(r["peak_rss_mb"] for r in restores), "runs": restores,
             },
+            "v2": v2,
         }  # fmt: skip
         peer = _peer_reference(args.components)
         ratios = _ratios(ours, peer)

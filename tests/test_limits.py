@@ -41,6 +41,9 @@ BASE = "entities/xblock.v1/html"
 INTRO_XML = f"{BASE}/intro/component_versions/v2/block.xml"
 IMAGE = f"{BASE}/intro/component_versions/v2/static/me.png"
 
+HANG_GUARD_S = 30
+"""Generous bound that only catches a hang (an expanded bomb); timings live in `make bench`."""
+
 
 def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
@@ -242,7 +245,7 @@ def test_deep_toml_refused_quickly_naming_the_member(kind: str, tmp_path: Path) 
     started = time.perf_counter()
     with pytest.raises(ArchiveInvalid) as info:
         validate(archive)
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < HANG_GUARD_S  # not a speed claim: an unguarded parse hangs
     found = [p for p in info.value.problems if p.member == member]
     assert len(found) == 1 and found[0].path == "$"
     assert found[0].message.startswith("invalid TOML: nested more than 100 levels deep"), found[0].message
@@ -329,7 +332,7 @@ def test_depth_never_underestimates(document: dict[str, Any]) -> None:
 def test_depth_scan_is_linear_on_hostile_text(text: str) -> None:
     started = time.perf_counter()
     toml_depth(text)
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < HANG_GUARD_S  # not a speed claim: quadratic scans hang here
 
 
 def test_parse_toml_messages() -> None:

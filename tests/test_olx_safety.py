@@ -164,7 +164,7 @@ def test_every_doctype_is_refused_unread(canary: Path, http_log: tuple[str, list
     for name, data in attacks(canary, url).items():
         started = time.perf_counter()
         problem = check_olx(data)
-        assert time.perf_counter() - started < 0.1, name
+        assert time.perf_counter() - started < 10, name  # a hang guard: an expanded bomb takes minutes
         assert problem is not None and problem.startswith("a DOCTYPE declaration"), (name, problem)
         assert CANARY not in problem
     assert seen == []
@@ -220,7 +220,7 @@ def test_archive_with_attack_is_refused(attack: str, canary: Path, http_log: tup
     started = time.perf_counter()
     with pytest.raises(ArchiveInvalid) as info:
         validate(archive)
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 30  # a hang guard, not a speed claim
     [problem] = info.value.problems
     assert (problem.member, problem.path) == (OLX, "$")
     assert problem.message.startswith("a DOCTYPE declaration") and CANARY not in str(info.value)

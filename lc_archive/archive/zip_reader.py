@@ -29,10 +29,12 @@ import stat
 import struct
 import unicodedata
 import zlib
+from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from operator import attrgetter
+from itertools import compress, islice
+from operator import le
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Final, Self
@@ -49,6 +51,7 @@ STORED: Final = 0
 DEFLATED: Final = 8
 
 _CHUNK = 64 * 1024  # one read of member data, and the buffer size of member streams
+_CD_CHUNK = 1024 * 1024  # one read of the central directory, which is parsed as it streams in
 _WINDOW = 256 * 1024  # one read of the local-header pass over runs of small entries
 _MAX_COMMENT = 0xFFFF
 _RECORD_EXTRAS = 4096  # average extra field + comment per central record allowed before reading them
@@ -64,6 +67,8 @@ _CENTRAL = struct.Struct("<IBBHHHHHIIIHHHHHII")
 _CENTRAL_SIG = 0x02014B50
 _LOCAL = struct.Struct("<IHHHHHIIIHH")  # sig, needed, flags, method, time, date, crc, csize, usize, nlen, elen
 _LOCAL_SIG = 0x04034B50
+_DESCRIPTOR = struct.Struct("<IIII")  # sig, crc, compressed size, size: the usual data descriptor
+_DESCRIPTOR_SIG = 0x08074B50
 _EXTRA_HEADER = struct.Struct("<HH")
 _ZIP64_TAG = 0x0001
 _UNICODE_PATH_TAG = 0x7075  # Info-ZIP Unicode Path: other tools prefer it to the header name
@@ -80,6 +85,7 @@ _AES_METHOD = 99
 _METHOD_NAMES = {1: "shrink", 6: "implode", 9: "deflate64", 12: "bzip2", 14: "lzma", 93: "zstandard",
                  95: "xz", 96: "jpeg", 97: "wavpack", 98: "ppmd"}
 _UNIX_SYSTEMS = frozenset({3, 19})  # "made by" host systems whose external attributes hold a st_mode
+_S_IFMT, _S_IFDIR, _S_IFREG = 0o170000, stat.S_IFDIR, stat.S_IFREG
 _SPECIAL_TYPES = {stat.S_IFLNK: "symbolic link", stat.S_IFIFO: "FIFO (named pipe)",
                   stat.S_IFCHR: "character device", stat.S_IFBLK: "block device", stat.S_IFSOCK: "socket"}
 _SIGNATURES = (b"PK\x01\x02", b"PK\x03\x04", b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07")
@@ -105,28 +111,86 @@ class Member:
     """0 (stored) or 8 (deflate); nothing else passes the pre-flight."""
 
 
-class _Entry:
-    """A central-directory record while it is being checked (internal)."""
+_U32_ARRAY = "I" if array("I").itemsize == 4 else "L"  # array typecode of a 4-byte unsigned int
 
-    __slots__ = ("crc", "csize", "data_offset", "display", "flags", "is_dir", "method", "name", "offset",
-                 "raw_name", "usize")
 
-    def __init__(self, raw_name: bytes, name: str, display: str, flags: int, method: int,  # noqa: PLR0917
-                 crc: int, csize: int, usize: int, offset: int) -> None:
-        self.raw_name = raw_name
-        self.name = name
-        self.display = display
-        self.flags = flags
-        self.method = method
-        self.crc = crc
-        self.csize = csize
-        self.usize = usize
-        self.offset = offset
-        self.is_dir = name.endswith("/")
-        self.data_offset = -1
+class _Records:
+    """What reads need of every entry after the pre-flight, held compactly (internal).
 
-    def member(self) -> Member:
-        return Member(self.name, self.is_dir, self.usize, self.csize, self.crc, self.method)
+    ``index`` maps each name, in central-directory order, to its cell in the parallel arrays (data
+    offset, compressed size, size, CRC-32, method), or, for a plain directory entry (no data, CRC 0),
+    to a small negative code instead of a cell: -1 stored, ``-2 - compressed size`` deflated. Small
+    ints are shared objects, so such a directory costs only its name and dict slot, and a file its
+    name, dict slot, cell number and ~17 bytes of arrays (4-byte cells below 4 GiB). No per-entry
+    object or display string is kept: displays are rebuilt from the name when a problem is reported.
+    """
+
+    __slots__ = ("crcs", "csizes", "index", "methods", "offsets", "usizes")
+
+    def __init__(self, index: dict[str, int], offsets: array[int], csizes: array[int],  # noqa: PLR0917
+                 usizes: array[int], crcs: array[int], methods: array[int]) -> None:
+        self.index = index
+        self.offsets = offsets
+        self.csizes = csizes
+        self.usizes = usizes
+        self.crcs = crcs
+        self.methods = methods
+
+    def get(self, name: str) -> tuple[int, int, int, int, int]:
+        """(data offset, compressed size, size, CRC-32, method) of entry ``name``; KeyError if none."""
+        return self.record(self.index[name])
+
+    def record(self, cell: int) -> tuple[int, int, int, int, int]:
+        if cell < 0:  # the code of a plain directory, which is never read: no data offset
+            return (0, 0, 0, 0, STORED) if cell == -1 else (0, -2 - cell, 0, 0, DEFLATED)
+        return self.offsets[cell], self.csizes[cell], self.usizes[cell], self.crcs[cell], self.methods[cell]
+
+    def member(self, name: str, cell: int) -> Member:
+        _, csize, usize, crc, method = self.record(cell)
+        return Member(name, name.endswith("/"), usize, csize, crc, method)
+
+
+def _narrow(values: array[int]) -> array[int]:
+    """``values`` in 4-byte cells if they all fit (offsets and sizes of archives under 4 GiB)."""
+    return array(_U32_ARRAY, values) if not values or max(values) <= _U32 else values
+
+
+class _Table:
+    """The central directory while it is being checked, record by record in directory order (internal).
+
+    The only objects per record are its name and, for a file, its cell number (both kept by
+    :class:`_Records`); the numbers live in arrays, and the display form of a name is rebuilt when a
+    problem is reported. The raw bytes of a name are its UTF-8 encoding, except for names that are
+    not valid UTF-8 (kept in ``bad``; such an archive is rejected).
+    """
+
+    __slots__ = ("bad", "cells", "crcs", "csizes", "data_offsets", "flags", "kept", "methods", "names", "offsets",
+                 "usizes")
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.cells: list[int] = []  # the record's cell in _Records, or the code of a plain directory
+        self.kept = bytearray()  # 1 for the records that keep a cell in _Records
+        self.bad: dict[int, bytes] = {}  # record -> raw name, for names that are not valid UTF-8
+        self.offsets = array("Q")  # local header offsets
+        self.csizes = array("Q")
+        self.usizes = array("Q")
+        self.crcs = array(_U32_ARRAY)
+        self.flags = array("H")
+        self.methods = array("H")
+        self.data_offsets = array("Q")  # set by the layout check
+
+    def display(self, record: int) -> str:
+        return _display(self.names[record], record not in self.bad)
+
+    def records(self) -> _Records:
+        """The compact index kept after a successful pre-flight (every method is then 0 or 8)."""
+        kept = self.kept
+        return _Records(dict(zip(self.names, self.cells, strict=True)),
+                        _narrow(array("Q", compress(self.data_offsets, kept))),
+                        _narrow(array("Q", compress(self.csizes, kept))),
+                        _narrow(array("Q", compress(self.usizes, kept))),
+                        array(_U32_ARRAY, compress(self.crcs, kept)), array("B", compress(self.methods, kept)))
 
 
 class _End:
@@ -179,11 +243,10 @@ class ArchiveReader:
         self._closed = False
         try:
             with _gc_paused():
-                self.comment, entries = _preflight(self._file, limits)
+                self.comment, self._records = _preflight(self._file, limits)
         except BaseException:
             self.close()
             raise
-        self._entries = {entry.name: entry for entry in entries}
         self._members: tuple[Member, ...] | None = None  # built on first use
 
     # -- context manager -------------------------------------------------------------------------
@@ -208,23 +271,24 @@ class ArchiveReader:
     def members(self) -> Sequence[Member]:
         """Every entry, directories included, in central-directory order."""
         if self._members is None:
+            records = self._records
             with _gc_paused():
-                self._members = tuple(entry.member() for entry in self._entries.values())
+                self._members = tuple(records.member(name, cell) for name, cell in records.index.items())
         return self._members
 
     def names(self) -> list[str]:
-        """Every entry name, in central-directory order."""
-        return list(self._entries)
+        """Every entry name, in central-directory order (a new list; the strings are shared)."""
+        return list(self._records.index)
 
     def member(self, name: str) -> Member:
         """The entry called ``name``; raises ``KeyError`` if there is none."""
-        return self._entries[name].member()
+        return self._records.member(name, self._records.index[name])
 
     def __contains__(self, name: object) -> bool:
-        return name in self._entries
+        return name in self._records.index
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._records.index)
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -239,19 +303,19 @@ class ArchiveReader:
         """
         if self._closed:
             raise ValueError("I/O operation on a closed ArchiveReader")
-        entry = self._entries[name]
-        if entry.is_dir:
+        record = self._records.get(name)
+        if name.endswith("/"):
             raise IsADirectoryError(f"{name!r} is a directory entry")
-        return io.BufferedReader(_MemberStream(self, entry), buffer_size=_CHUNK)
+        return io.BufferedReader(_MemberStream(self, name, record), buffer_size=_CHUNK)
 
     def read_bytes(self, name: str, *, max_size: int | None = None) -> bytes:
         """The whole, verified data of a small file entry, refused if its declared size is above
         ``max_size`` (default: the per-member limit)."""
         limit = self.limits.max_member_size if max_size is None else max_size
-        entry = self._entries[name]
-        if entry.usize > limit:
-            raise _invalid(entry.display, f"member is {entry.usize} bytes, above the limit of {limit} bytes "
-                                          "for this kind of file")
+        usize = self._records.get(name)[2]
+        if usize > limit:
+            raise _invalid(_display(name, True), f"member is {usize} bytes, above the limit of {limit} bytes "
+                                                 "for this kind of file")
         with self.open(name) as stream:
             return stream.read()
 
@@ -265,15 +329,15 @@ class ArchiveReader:
 class _MemberStream(io.RawIOBase):
     """Raw stream that inflates one member in bounded steps and verifies it at the end."""
 
-    def __init__(self, archive: ArchiveReader, entry: _Entry) -> None:
+    def __init__(self, archive: ArchiveReader, name: str, record: tuple[int, int, int, int, int]) -> None:
         super().__init__()
         self._archive = archive
-        self._entry = entry
-        self._pos = entry.data_offset
-        self._left_in = entry.csize  # compressed bytes not yet read from the file
-        self._left_out = entry.usize  # bytes not yet produced
+        self._name = name
+        self._pos, compressed, self._size, self._declared_crc, method = record
+        self._left_in = compressed  # compressed bytes not yet read from the file
+        self._left_out = self._size  # bytes not yet produced
         self._crc = 0
-        self._inflater = zlib.decompressobj(-15) if entry.method == DEFLATED else None
+        self._inflater = zlib.decompressobj(-15) if method == DEFLATED else None
         self._tail = b""  # compressed input the inflater has not consumed yet
         self._done = False
         self._error: ArchiveInvalid | None = None
@@ -311,11 +375,11 @@ class _MemberStream(io.RawIOBase):
         except (zlib.error, OSError, EOFError, ValueError) as exc:
             if self._archive._closed:
                 raise
-            self._error = _invalid(self._entry.display, f"cannot read member data ({type(exc).__name__}: {exc})")
+            self._error = self._fail(f"cannot read member data ({type(exc).__name__}: {exc})")
         raise self._error
 
     def _fail(self, message: str) -> ArchiveInvalid:
-        return _invalid(self._entry.display, message)
+        return _invalid(_display(self._name, True), message)  # the pre-flight accepted the name
 
     def _raw(self, size: int) -> bytes:
         size = min(size, self._left_in)
@@ -335,8 +399,8 @@ class _MemberStream(io.RawIOBase):
             return self._raw(want)  # stored: compressed size == size, checked by the pre-flight
         while True:
             if inflater.eof:
-                done = self._entry.usize - self._left_out
-                raise self._fail(f"data inflates to {done} bytes, less than the declared {self._entry.usize}")
+                done = self._size - self._left_out
+                raise self._fail(f"data inflates to {done} bytes, less than the declared {self._size}")
             data = self._tail or self._raw(_CHUNK)
             if not data:
                 raise self._fail("compressed data ends before the deflate stream does (truncated or corrupt)")
@@ -354,41 +418,41 @@ class _MemberStream(io.RawIOBase):
                 if not data:
                     raise self._fail("compressed data ends before the deflate stream does (truncated)")
                 if inflater.decompress(data, 1):
-                    raise self._fail(f"data inflates past its declared size of {self._entry.usize} bytes")
+                    raise self._fail(f"data inflates past its declared size of {self._size} bytes")
                 self._tail = inflater.unconsumed_tail
             if inflater.unused_data or self._left_in:
                 raise self._fail("compressed data continues after the end of the deflate stream")
-        if self._crc != self._entry.crc:
+        if self._crc != self._declared_crc:
             raise self._fail(f"CRC-32 mismatch: data has {self._crc:#010x}, "
-                             f"the archive declares {self._entry.crc:#010x}")
+                             f"the archive declares {self._declared_crc:#010x}")
         self._done = True
 
 
 # -- pre-flight --------------------------------------------------------------------------------------
 
 
-def _preflight(file: BinaryIO, limits: Limits) -> tuple[bytes, list[_Entry]]:
-    """Check the whole structure; return the archive comment and the entries in directory order."""
+def _preflight(file: BinaryIO, limits: Limits) -> tuple[bytes, _Records]:
+    """Check the whole structure; return the archive comment and the compact index of its entries.
+
+    Everything the checks need beyond that index (the directory order of all records, local header
+    offsets, flags, the case-folding tables) is dropped when this returns.
+    """
     problems: list[Problem] = []
     try:
         size = file.seek(0, os.SEEK_END)
         end = _read_end(file, size, limits)
-        file.seek(end.cd_offset)
-        central = file.read(end.cd_size)
-        if len(central) != end.cd_size:
-            raise _invalid(ARCHIVE, "the central directory is truncated")
-        entries = _parse_central(central, end, limits, problems)
-        _check_names(entries, problems)
-        _check_totals(entries, limits, problems)
-        if entries:
-            _check_layout(file, size, end, entries, problems)
+        table = _parse_central(file, end, limits, problems)
+        _check_names(table, problems)
+        _check_totals(table, limits, problems)
+        if table.names:
+            _check_layout(file, size, end, table, problems)
     except ArchiveInvalid as exc:
         problems.extend(exc.problems)
     except (struct.error, ValueError, IndexError, OSError, EOFError, UnicodeError, zlib.error) as exc:
         problems.append(Problem(ARCHIVE, "$", f"cannot read the archive ({type(exc).__name__}: {exc})"))
     if problems:
         raise ArchiveInvalid(problems)
-    return end.comment, entries
+    return end.comment, table.records()
 
 
 def _read_end(file: BinaryIO, size: int, limits: Limits) -> _End:
@@ -471,40 +535,141 @@ def _read_zip64_end(file: BinaryIO, locator_offset: int, locator: bytes) -> tupl
     return rec_disk, cd_disk, here, count, cd_size, cd_offset, offset
 
 
-def _parse_central(central: bytes, end: _End, limits: Limits, problems: list[Problem]) -> list[_Entry]:
+class _Central:
+    """The central directory, read in bounded chunks as it is parsed (internal).
+
+    If any part of it cannot be read, only that is reported, as when it was read in one piece: the
+    problems found in the records before are dropped, and a record problem that stops the parse
+    first reads the rest (see :meth:`drain`).
+    """
+
+    __slots__ = ("_file", "_left", "_mark", "_problems")
+
+    def __init__(self, file: BinaryIO, end: _End, problems: list[Problem]) -> None:
+        file.seek(end.cd_offset)
+        self._file = file
+        self._left = end.cd_size  # bytes not read yet
+        self._problems = problems
+        self._mark = len(problems)
+
+    def refill(self, buffer: bytes, pos: int, need: int) -> bytes:
+        """``buffer[pos:]`` extended to at least ``need`` bytes (the caller checked they exist)."""
+        keep = buffer[pos:]
+        return keep + self._read(min(max(_CD_CHUNK, need - len(keep)), self._left))
+
+    def drain(self) -> None:
+        """Read the rest of the directory, so that a read failure wins over the problem at hand."""
+        while self._left:
+            self._read(min(_CD_CHUNK, self._left))
+
+    def _read(self, size: int) -> bytes:
+        try:
+            data = self._file.read(size)
+        except BaseException:
+            self._fail()
+            raise
+        if len(data) != size:
+            self._fail()
+            raise _invalid(ARCHIVE, "the central directory is truncated")
+        self._left -= size
+        return data
+
+    def _fail(self) -> None:
+        del self._problems[self._mark:]
+        self._left = 0  # nothing for drain() to read
+
+
+def _parse_central(file: BinaryIO, end: _End, limits: Limits, problems: list[Problem]) -> _Table:
     """Split the central directory into records and check each one on its own."""
-    entries: list[_Entry] = []
-    pos = 0
-    cd_size = len(central)
+    central = _Central(file, end, problems)
+    try:
+        return _parse_records(central, end, limits, problems)
+    except ArchiveInvalid:
+        central.drain()
+        raise
+
+
+def _parse_records(central: _Central, end: _End, limits: Limits, problems: list[Problem]) -> _Table:
+    table = _Table()
+    names, bad = table.names, table.bad
+    add_name, add_offset, add_csize, add_usize = names.append, table.offsets.append, table.csizes.append, \
+        table.usizes.append
+    add_crc, add_flags, add_method = table.crcs.append, table.flags.append, table.methods.append
+    add_cell, add_kept = table.cells.append, table.kept.append
     unpack = _CENTRAL.unpack_from
-    while pos < cd_size:
-        if len(entries) >= limits.max_members:
-            raise _invalid(ARCHIVE, f"the central directory holds more than {limits.max_members} entries")
-        if pos + _CENTRAL.size > cd_size:
-            raise _invalid(ARCHIVE, f"the central directory ends inside a record (offset {end.cd_offset + pos})")
+    header_size = _CENTRAL.size
+    cd_size = end.cd_size
+    max_members = limits.max_members
+    plain_size = min(limits.max_name_component, limits.max_path_length)  # the fast path's bounds
+    max_slashes = limits.max_path_depth - 1
+    buffer = b""
+    base = 0  # directory offset of buffer[0]
+    pos = 0  # position of the next record in buffer
+    count = 0  # records so far
+    cells = 0  # records so far that keep a cell in _Records
+    while base + pos < cd_size:
+        if count >= max_members:
+            raise _invalid(ARCHIVE, f"the central directory holds more than {max_members} entries")
+        if pos + header_size > len(buffer):
+            if base + pos + header_size > cd_size:
+                raise _invalid(ARCHIVE, f"the central directory ends inside a record "
+                                        f"(offset {end.cd_offset + base + pos})")
+            buffer = central.refill(buffer, pos, header_size)
+            base, pos = base + pos, 0
         (sig, _, system, _, flags, method, _, _, crc, csize, usize, nlen, elen, clen, disk, _, attrs,
-         offset) = unpack(central, pos)
+         offset) = unpack(buffer, pos)
         if sig != _CENTRAL_SIG:
-            raise _invalid(ARCHIVE, f"bad central directory record signature at offset {end.cd_offset + pos}")
-        name_end = pos + _CENTRAL.size + nlen
-        record_end = name_end + elen + clen
-        if record_end > cd_size:
-            raise _invalid(ARCHIVE, f"the central directory ends inside a record (offset {end.cd_offset + pos})")
-        raw_name = central[pos + _CENTRAL.size:name_end]
-        name, display, messages = _check_name(raw_name, flags, limits)
+            raise _invalid(ARCHIVE, f"bad central directory record signature at offset {end.cd_offset + base + pos}")
+        record_size = header_size + nlen + elen + clen
+        if pos + record_size > len(buffer):
+            if base + pos + record_size > cd_size:
+                raise _invalid(ARCHIVE, f"the central directory ends inside a record "
+                                        f"(offset {end.cd_offset + base + pos})")
+            buffer = central.refill(buffer, pos, record_size)
+            base, pos = base + pos, 0
+        name_end = pos + header_size + nlen
+        raw_name = buffer[pos + header_size:name_end]
+        # Fast path for plain names (printable ASCII but backslash and colon, within the limits, no
+        # '.' or empty component): _check_name would find nothing wrong with them.
+        if 0 < nlen <= plain_size and not raw_name.translate(None, _PLAIN_BYTES):
+            name = raw_name.decode("ascii")
+            if name[0] in "/." or "//" in name or "/." in name or name.count("/") > max_slashes:
+                name, valid, messages = _check_name(raw_name, flags, limits)
+            else:
+                valid, messages = True, []
+        else:
+            name, valid, messages = _check_name(raw_name, flags, limits)
         if elen or _U32 in (usize, csize, offset) or disk == _U16:
-            usize, csize, offset, disk = _central_extra(central[name_end:name_end + elen],
+            usize, csize, offset, disk = _central_extra(buffer[name_end:name_end + elen],
                                                         (usize, csize, offset, disk), messages)
-        entry = _Entry(raw_name, name, display, flags, method, crc, csize, usize, offset)
-        _check_entry(entry, limits, messages, system=system, attrs=attrs, disk=disk)
+        is_dir = name.endswith("/")
+        _check_entry(limits, messages, is_dir, flags, method, csize, usize, system, attrs, disk)
         if messages:
+            display = _display(name, valid)
             problems.extend(Problem(display, "$", message) for message in messages)
-        entries.append(entry)
-        pos = record_end
-    if len(entries) != end.count:
+        if not valid:
+            bad[count] = raw_name
+        add_name(name)
+        add_offset(offset)
+        add_csize(csize)
+        add_usize(usize)
+        add_crc(crc)
+        add_flags(flags)
+        add_method(method)
+        if is_dir and not crc and not usize and (not csize if method == STORED else method == DEFLATED and csize <= 2):
+            add_cell(-1 if method == STORED else -2 - csize)  # a plain directory (see _Records)
+            add_kept(0)
+        else:
+            add_cell(cells)
+            add_kept(1)
+            cells += 1
+        count += 1
+        pos += record_size
+    if count != end.count:
         problems.append(Problem(ARCHIVE, "$", f"the end-of-central-directory record declares {end.count} entries "
-                                              f"but the central directory holds {len(entries)}"))
-    return entries
+                                              f"but the central directory holds {count}"))
+    table.data_offsets = array("Q", bytes(8 * count))
+    return table
 
 
 def _display(name: str, valid: bool) -> str:
@@ -512,14 +677,11 @@ def _display(name: str, valid: bool) -> str:
     return name if valid and name and name.isprintable() else repr(name)
 
 
-def _check_name(raw: bytes, flags: int, limits: Limits) -> tuple[str, str, list[str]]:
-    """Decode an entry name; return it, its display form and what is wrong with it."""
-    if raw and not raw.translate(None, _PLAIN_BYTES):
-        name = raw.decode("ascii")  # fast path for plain names; the checks below find the same nothing
-        if (name[0] not in "/." and "//" not in name and "/." not in name
-                and len(raw) <= limits.max_name_component and len(raw) <= limits.max_path_length
-                and name.count("/") < limits.max_path_depth):
-            return name, name, []
+def _check_name(raw: bytes, flags: int, limits: Limits) -> tuple[str, bool, list[str]]:
+    """Decode an entry name; return it, whether it is valid UTF-8 and what is wrong with it.
+
+    :func:`_parse_records` skips this for plain names, with which it would find nothing wrong.
+    """
     messages: list[str] = []
     valid = True
     if raw.isascii():
@@ -536,10 +698,9 @@ def _check_name(raw: bytes, flags: int, limits: Limits) -> tuple[str, str, list[
             messages.append("the name is not valid UTF-8")
         elif not unicodedata.is_normalized("NFC", name):
             messages.append("the name is not in Unicode normalisation form NFC")
-    display = _display(name, valid)
     if not raw:
         messages.append("empty name")
-        return name, display, messages
+        return name, valid, messages
     bad = _BAD_BYTE.search(raw)
     if bad:
         messages.append(f"control character {bad.group()[0]:#04x} at byte {bad.start()} of the name")
@@ -569,7 +730,7 @@ def _check_name(raw: bytes, flags: int, limits: Limits) -> tuple[str, str, list[
         if longest > limits.max_name_component:
             messages.append(f"a path component is {longest} bytes long, "
                             f"above the limit of {limits.max_name_component}")
-    return name, display, messages
+    return name, valid, messages
 
 
 def _parse_extra(extra: bytes) -> dict[int, bytes] | None:
@@ -615,41 +776,41 @@ def _central_extra(extra: bytes, values: tuple[int, int, int, int],
     return usize, csize, offset, disk
 
 
-def _check_entry(entry: _Entry, limits: Limits, messages: list[str], *, system: int, attrs: int,
-                 disk: int) -> None:
+def _check_entry(limits: Limits, messages: list[str], is_dir: bool, flags: int, method: int,  # noqa: PLR0917
+                 csize: int, usize: int, system: int, attrs: int, disk: int) -> None:
     """Checks of one record that need no other record: type, encryption, method, sizes."""
     if disk != 0:
         messages.append("the entry starts on another disk (multi-disk archives are not supported)")
-    if entry.flags & _ENCRYPTION_FLAGS or entry.method == _AES_METHOD:
+    if flags & _ENCRYPTION_FLAGS or method == _AES_METHOD:
         messages.append("encrypted entry (encryption is not supported)")
-    elif entry.method not in (STORED, DEFLATED):
-        label = _METHOD_NAMES.get(entry.method, "unknown")
-        messages.append(f"unsupported compression method {entry.method} ({label}); "
+    elif method not in (STORED, DEFLATED):
+        label = _METHOD_NAMES.get(method, "unknown")
+        messages.append(f"unsupported compression method {method} ({label}); "
                         "only stored (0) and deflate (8) are allowed")
     if system in _UNIX_SYSTEMS:
-        file_type = stat.S_IFMT(attrs >> 16)
-        if file_type == stat.S_IFDIR and not entry.is_dir:
+        file_type = (attrs >> 16) & _S_IFMT  # stat.S_IFMT(), without the call
+        if file_type == _S_IFDIR and not is_dir:
             messages.append("directory entry (by its mode) whose name does not end with '/'")
-        elif file_type == stat.S_IFREG and entry.is_dir:
+        elif file_type == _S_IFREG and is_dir:
             messages.append("regular-file entry (by its mode) whose name ends with '/'")
-        elif file_type not in (0, stat.S_IFREG, stat.S_IFDIR):
+        elif file_type not in (0, _S_IFREG, _S_IFDIR):
             kind = _SPECIAL_TYPES.get(file_type, f"file of unknown type {file_type:#o}")
             messages.append(f"the entry is a {kind}; only regular files and directories are allowed")
-    if entry.is_dir:
-        if entry.usize:
-            messages.append(f"directory entry declares {entry.usize} bytes of data")
-        elif entry.csize > (2 if entry.method == DEFLATED else 0):
-            messages.append(f"directory entry carries {entry.csize} bytes of compressed data")
+    if is_dir:
+        if usize:
+            messages.append(f"directory entry declares {usize} bytes of data")
+        elif csize > (2 if method == DEFLATED else 0):
+            messages.append(f"directory entry carries {csize} bytes of compressed data")
         return
-    if entry.method == STORED and entry.csize != entry.usize:
-        messages.append(f"stored entry whose compressed size ({entry.csize}) differs from its size "
-                        f"({entry.usize})")
-    if entry.usize > limits.max_member_size:
-        messages.append(f"declared size of {entry.usize} bytes is above the per-member limit of "
+    if method == STORED and csize != usize:
+        messages.append(f"stored entry whose compressed size ({csize}) differs from its size "
+                        f"({usize})")
+    if usize > limits.max_member_size:
+        messages.append(f"declared size of {usize} bytes is above the per-member limit of "
                         f"{limits.max_member_size} bytes")
-    if entry.usize > limits.ratio_min_size and entry.usize > limits.max_ratio * entry.csize:
-        ratio = entry.usize // max(entry.csize, 1)
-        messages.append(f"declared compression ratio of {ratio}:1 ({entry.usize} bytes from {entry.csize}) "
+    if usize > limits.ratio_min_size and usize > limits.max_ratio * csize:
+        ratio = usize // max(csize, 1)
+        messages.append(f"declared compression ratio of {ratio}:1 ({usize} bytes from {csize}) "
                         f"is above the limit of {limits.max_ratio}:1 (possible zip bomb)")
 
 
@@ -660,40 +821,67 @@ def _fold(name: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
 
 
-def _check_names(entries: list[_Entry], problems: list[Problem]) -> None:
-    """Duplicates, NFC/case-fold collisions and file/directory clashes between entries."""
-    folded: dict[str, _Entry] = {}
-    parents: dict[str, str] = {}  # folded directory path -> name of the first entry inside it
-    for entry in entries:
-        name = entry.name
-        body = name[:-1] if entry.is_dir else name
-        key = body.lower() if body.isascii() else _fold(body)
-        other = folded.get(key)
+def _check_names(table: _Table, problems: list[Problem]) -> None:
+    """Duplicates, NFC/case-fold collisions and file/directory clashes between entries.
+
+    Keys are folded whole names, a directory's with its trailing '/', so that a name already in
+    folded form (the usual case) is its own key and the tables hold no new string for it; a file and
+    a directory of the same name meet by looking up the other form too.
+    """
+    names = table.names
+    bad = table.bad
+    folded: dict[str, str | int] = {}  # key -> the first entry's name (its record if not valid UTF-8)
+    # Folded directory path, with its '/' -> name of the first entry inside it, or "" for a directory
+    # entry with nothing inside so far: listing directory entries first makes their keys (often
+    # their names) the keys here, rather than new strings.
+    parents: dict[str, str] = {}
+    lookup = folded.get
+    for record, name in enumerate(names):
+        is_dir = name.endswith("/")
+        key = name.lower() if name.isascii() else _fold(name)
+        if key == name:
+            key = name  # the name itself: no new string kept for a name already in folded form
+        other = lookup(key)
+        if other is None and not key.endswith("//"):  # a directory "x//" has no file twin "x/"
+            other = lookup(key[:-1] if is_dir else key + "/")  # a file and a directory of the same name
         if other is None:
-            folded[key] = entry
-        elif other.name == name:
-            problems.append(Problem(entry.display, "$", "duplicate entry name"))
-            continue
-        elif other.is_dir != entry.is_dir:
-            problems.append(Problem(entry.display, "$", f"a file and a directory share this name "
-                                                        f"(with {other.display!r})"))
+            folded[key] = record if bad and record in bad else name
         else:
-            problems.append(Problem(entry.display, "$", f"the name collides with {other.display!r} after "
-                                                        "Unicode NFC normalisation and case folding"))
-        parent = key.rpartition("/")[0]
-        while parent and parent not in parents:
-            parents[parent] = name
-            parent = parent.rpartition("/")[0]
-    for key, entry in folded.items():
-        if not entry.is_dir and key in parents:
-            problems.append(Problem(entry.display, "$", f"a file entry is also used as a directory "
-                                                        f"(by {parents[key]!r})"))
+            other_name = names[other] if isinstance(other, int) else other
+            if other_name == name:
+                problems.append(Problem(table.display(record), "$", "duplicate entry name"))
+                continue
+            other_display = _display(other_name, not isinstance(other, int))
+            if other_name.endswith("/") != is_dir:
+                problems.append(Problem(table.display(record), "$", f"a file and a directory share this name "
+                                                                    f"(with {other_display!r})"))
+            else:
+                problems.append(Problem(table.display(record), "$", f"the name collides with {other_display!r} "
+                                                                    "after Unicode NFC normalisation and case "
+                                                                    "folding"))
+        if is_dir:
+            parents.setdefault(key, "")
+        cut = key.rfind("/", 0, -1)
+        while cut > 0:
+            parent = key[:cut + 1]
+            inside = parents.get(parent)
+            if inside is None:
+                parents[parent] = name
+                cut = key.rfind("/", 0, cut)
+                continue
+            if not inside:  # the directory's entry came first; it already went up the path
+                parents[parent] = name
+            break
+    for key, first in folded.items():
+        if not key.endswith("/") and (user := parents.get(key + "/")):
+            display = table.display(first) if isinstance(first, int) else _display(first, True)
+            problems.append(Problem(display, "$", f"a file entry is also used as a directory (by {user!r})"))
 
 
-def _check_totals(entries: list[_Entry], limits: Limits, problems: list[Problem]) -> None:
+def _check_totals(table: _Table, limits: Limits, problems: list[Problem]) -> None:
     """Total declared size and total compression ratio."""
-    total = sum(entry.usize for entry in entries)
-    compressed = sum(entry.csize for entry in entries)
+    total = sum(table.usizes)
+    compressed = sum(table.csizes)
     if total > limits.max_total_uncompressed:
         problems.append(Problem(ARCHIVE, "$", f"declared total size of {total} bytes is above the limit of "
                                               f"{limits.max_total_uncompressed} bytes"))
@@ -708,119 +896,162 @@ class _Window:
 
     def __init__(self, file: BinaryIO) -> None:
         self._file = file
-        self._start = 0
-        self._data = b""
+        self.start = 0  # file offset of data
+        self.data = b""
 
     def get(self, offset: int, size: int, span: int) -> bytes:
         """``size`` bytes at ``offset`` (fewer at end of file), reading ``span`` bytes on a miss."""
-        start = offset - self._start
-        if start < 0 or start + size > len(self._data):
+        start = offset - self.start
+        if start < 0 or start + size > len(self.data):
             self._file.seek(offset)
-            self._data = self._file.read(max(size, span))
-            self._start = offset
+            self.data = self._file.read(max(size, span))
+            self.start = offset
             start = 0
-        return self._data[start:start + size]
+        return self.data[start:start + size]
 
 
-def _check_layout(file: BinaryIO, size: int, end: _End, entries: list[_Entry], problems: list[Problem]) -> None:
+def _check_layout(file: BinaryIO, size: int, end: _End, table: _Table, problems: list[Problem]) -> None:
     """Check each local header against its record, and that the entries tile the file exactly.
 
     Sorted by offset, every entry (local header, data, data descriptor) must end exactly where the
     next one begins, and the last exactly where the central directory begins: no overlap (the
     overlapping-entry zip bomb), no repeated offset, no unreferenced bytes (hidden local entries).
     """
-    order = sorted(entries, key=attrgetter("offset"))
+    offsets = table.offsets
+    count = len(offsets)
+    in_order = all(map(le, offsets, islice(offsets, 1, None)))  # the usual case: no list to sort
+    order: Sequence[int] = range(count) if in_order else sorted(range(count), key=offsets.__getitem__)
     window = _Window(file)
-    if order[0].offset != 0:
+    first = offsets[order[0]]
+    if first != 0:
         head = window.get(0, 4, 4)
-        problems.append(Problem(ARCHIVE, "$", f"the first {order[0].offset} bytes are not referenced by the "
+        problems.append(Problem(ARCHIVE, "$", f"the first {first} bytes are not referenced by the "
                                               "central directory" + (" (prepended data)" if head != b"PK\x03\x04"
                                                                      else " (an unlisted local entry)")))
-    previous: _Entry | None = None
+    cd_offset = end.cd_offset
+    names, bad, data_offsets = table.names, table.bad, table.data_offsets
+    all_flags, methods, crcs, csizes, usizes = table.flags, table.methods, table.crcs, table.csizes, table.usizes
+    unpack = _LOCAL.unpack_from
+    header_size = _LOCAL.size
+    previous = previous_offset = -1
     following_index = 0
-    for index, entry in enumerate(order):
-        if previous is not None and entry.offset == previous.offset:
-            problems.append(Problem(entry.display, "$", f"the entry shares its local header (offset {entry.offset}) "
-                                                        f"with {previous.display!r} (overlapping entries, "
-                                                        "possible zip bomb)"))
+    for index, record in enumerate(order):
+        offset = offsets[record]
+        if offset == previous_offset:
+            problems.append(Problem(table.display(record), "$", f"the entry shares its local header (offset {offset}) "
+                                                                f"with {table.display(previous)!r} (overlapping "
+                                                                "entries, possible zip bomb)"))
             continue
-        previous = entry
-        following_index = max(following_index, index + 1)
-        while following_index < len(order) and order[following_index].offset == entry.offset:
+        previous, previous_offset = record, offset
+        if following_index <= index:
+            following_index = index + 1
+        while following_index < count and offsets[order[following_index]] == offset:
             following_index += 1
-        following = order[following_index] if following_index < len(order) else None
-        if following is not None and following.offset > end.cd_offset:
+        following: int | None = order[following_index] if following_index < count else None
+        if following is not None and offsets[following] > cd_offset:
             following = None  # reported on its own: a local header offset past the central directory
-        boundary = following.offset if following is not None else end.cd_offset
-        messages = _check_local(window, entry, end, size=size, boundary=boundary, following=following)
+        boundary = offsets[following] if following is not None else cd_offset
+        if not bad:
+            # Fast path for the usual entry, in which _check_local would find nothing wrong: its local
+            # header (no extra field) agrees with its record, and its data, plus a plain data
+            # descriptor if it has one, ends exactly at the boundary. Anything else, including
+            # bytes not in the window yet, takes the full check.
+            raw_name = names[record].encode()
+            data = window.data
+            at = offset - window.start
+            data_offset = offset + header_size + len(raw_name)
+            if at >= 0 and data_offset - window.start <= len(data):
+                sig, _, flags, method, _, _, crc, csize, usize, nlen, elen = unpack(data, at)
+                if (sig == _LOCAL_SIG and nlen == len(raw_name) and not elen and flags == all_flags[record]
+                        and method == methods[record] and data.startswith(raw_name, at + header_size)):
+                    declared = (crcs[record], csizes[record], usizes[record])
+                    data_end = data_offset + declared[1]
+                    if flags & _FLAG_DESCRIPTOR:
+                        tail = data_end - window.start
+                        plain = (data_end + _DESCRIPTOR.size == boundary and tail + _DESCRIPTOR.size <= len(data)
+                                 and _DESCRIPTOR.unpack_from(data, tail) == (_DESCRIPTOR_SIG, *declared))
+                    else:
+                        plain = data_end == boundary and (crc, csize, usize) == declared and _U32 not in (csize, usize)
+                    if plain:
+                        data_offsets[record] = data_offset
+                        continue
+        messages = _check_local(window, table, record, end, size=size, boundary=boundary, following=following)
         if messages:
-            problems.extend(Problem(entry.display, "$", message) for message in messages)
+            problems.extend(Problem(table.display(record), "$", message) for message in messages)
 
 
-def _check_local(window: _Window, entry: _Entry, end: _End, *, size: int, boundary: int,
-                 following: _Entry | None) -> list[str]:
+def _check_local(window: _Window, table: _Table, record: int, end: _End, *, size: int, boundary: int,
+                 following: int | None) -> list[str]:
     """Check one entry's local header, data extent and data descriptor; set its data offset."""
-    if entry.offset + _LOCAL.size > end.cd_offset:
-        return [f"the local header offset {entry.offset} is not before the central directory"]
-    span = _WINDOW if boundary - entry.offset < _WINDOW else _LOCAL.size + len(entry.raw_name) + 1024
-    header = window.get(entry.offset, _LOCAL.size + len(entry.raw_name), span)
+    offset = table.offsets[record]
+    header_size = _LOCAL.size
+    if offset + header_size > end.cd_offset:
+        return [f"the local header offset {offset} is not before the central directory"]
+    bad = table.bad
+    raw_name = bad[record] if bad and record in bad else table.names[record].encode()
+    name_size = len(raw_name)
+    span = _WINDOW if boundary - offset < _WINDOW else header_size + name_size + 1024
+    header = window.get(offset, header_size + name_size, span)
     sig, _, flags, method, _, _, crc, csize, usize, nlen, elen = _LOCAL.unpack_from(header)
     if sig != _LOCAL_SIG:
-        return [f"no local file header at offset {entry.offset}"]
+        return [f"no local file header at offset {offset}"]
+    central_flags, central_method = table.flags[record], table.methods[record]
+    declared = (table.crcs[record], table.csizes[record], table.usizes[record])
     messages = []
-    if nlen == len(entry.raw_name) and not elen:
-        name_extra = header[_LOCAL.size:]
+    if nlen == name_size and not elen:
+        name_extra = header[header_size:]
     else:
-        name_extra = window.get(entry.offset + _LOCAL.size, nlen + elen, span)
-    if name_extra[:nlen] != entry.raw_name:
+        name_extra = window.get(offset + header_size, nlen + elen, span)
+    if name_extra[:nlen] != raw_name:
         messages.append(f"the local header name {name_extra[:nlen]!r} differs from the central directory name")
-    if method != entry.method:
+    if method != central_method:
         messages.append(f"the local header compression method {method} differs from the central "
-                        f"directory's {entry.method}")
-    if flags != entry.flags:
+                        f"directory's {central_method}")
+    if flags != central_flags:
         messages.append(f"the local header flags {flags:#06x} differ from the central directory's "
-                        f"{entry.flags:#06x}")
+                        f"{central_flags:#06x}")
     fields = _parse_extra(name_extra[nlen:]) if elen else {}
     if fields is None:
         messages.append("malformed local extra field")
         fields = {}
     if _UNICODE_PATH_TAG in fields:
         messages.append("Info-ZIP Unicode Path extra field (0x7075) in the local header is not supported")
-    if not entry.flags & _FLAG_DESCRIPTOR:
+    if not central_flags & _FLAG_DESCRIPTOR:
         if _U32 in (usize, csize):
             zip64 = fields.get(_ZIP64_TAG, b"")
             if len(zip64) < 16:
                 messages.append("local ZIP64 extra field missing or truncated")
             else:
                 usize, csize = struct.unpack_from("<QQ", zip64)
-        if (crc, csize, usize) != (entry.crc, entry.csize, entry.usize):
+        if (crc, csize, usize) != declared:
             messages.append(f"the local header (CRC {crc:#010x}, {csize} compressed, {usize} bytes) differs "
-                            f"from the central directory (CRC {entry.crc:#010x}, {entry.csize} compressed, "
-                            f"{entry.usize} bytes)")
-    entry.data_offset = entry.offset + _LOCAL.size + nlen + elen
-    data_end = entry.data_offset + entry.csize
+                            f"from the central directory (CRC {declared[0]:#010x}, {declared[1]} compressed, "
+                            f"{declared[2]} bytes)")
+    data_offset = offset + header_size + nlen + elen
+    table.data_offsets[record] = data_offset
+    compressed = declared[1]
+    data_end = data_offset + compressed
     if data_end > size:
-        messages.append(f"the compressed data ({entry.csize} bytes at offset {entry.data_offset}) runs past the "
+        messages.append(f"the compressed data ({compressed} bytes at offset {data_offset}) runs past the "
                         f"end of the file ({size} bytes)")
     elif data_end > boundary:
-        where = (f"the next entry {following.display!r} at offset {boundary}" if following is not None
+        where = (f"the next entry {table.display(following)!r} at offset {boundary}" if following is not None
                  else f"the central directory at offset {boundary}")
-        messages.append(f"the entry's data (offsets {entry.data_offset}-{data_end}) overlaps {where} "
+        messages.append(f"the entry's data (offsets {data_offset}-{data_end}) overlaps {where} "
                         "(overlapping entries, possible zip bomb)")
-    elif entry.flags & _FLAG_DESCRIPTOR:
-        messages.extend(_check_descriptor(window, entry, data_end, boundary))
+    elif central_flags & _FLAG_DESCRIPTOR:
+        messages.extend(_check_descriptor(window, declared, data_end, boundary))
     elif data_end < boundary:
         messages.append(f"{boundary - data_end} bytes after the entry's data are not referenced by the "
                         "central directory (hidden data)")
     return messages
 
 
-def _check_descriptor(window: _Window, entry: _Entry, data_end: int, boundary: int) -> list[str]:
+def _check_descriptor(window: _Window, declared: tuple[int, int, int], data_end: int, boundary: int) -> list[str]:
     """The data descriptor must fill the gap to the next entry exactly and match the central record."""
     gap = boundary - data_end
     raw = window.get(data_end, gap, _WINDOW) if gap <= 24 else b""
     bodies = [raw, raw[4:]] if raw[:4] == b"PK\x07\x08" else [raw]
-    declared = (entry.crc, entry.csize, entry.usize)
     found: tuple[int, ...] | None = None
     for body in bodies:
         if len(body) in (12, 20):

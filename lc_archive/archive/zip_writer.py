@@ -154,14 +154,16 @@ def _dos_date_time(when: datetime) -> tuple[int, int]:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 def _check_name(name: str) -> None:
-    # Never write a name that lc-archive's own reader (zip_reader) would refuse.
+    # Never write a name that lc-archive's own reader (zip_reader) would refuse: no control characters,
+    # no ':' (drive letters, NTFS streams), Unicode NFC only.
     path = name.removesuffix("/")
-    if not path or "\\" in name or path.startswith("/") or _CONTROL.search(name) or _DRIVE.match(name):
+    if not path or "\\" in name or ":" in name or path.startswith("/") or _CONTROL.search(name):
         raise EntryConflict(f"unsafe archive entry name {name!r}")
+    if not name.isascii() and unicodedata.normalize("NFC", name) != name:
+        raise EntryConflict(f"archive entry name {name!r} is not in Unicode normalisation form NFC")
     # Same as "some '/'-separated part of path is '', '.' or '..'", without splitting.
     wrapped = f"/{path}/"
     if "//" in wrapped or "/./" in wrapped or "/../" in wrapped:
