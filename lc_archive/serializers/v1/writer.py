@@ -131,9 +131,14 @@ class _Emitter:
         self.stats = V1WriteStats()
         self.losses: Counter[str] = Counter()
         self.warnings: Counter[str] = Counter()
+        self._last_parent = ""
 
     def dirs_for(self, name: str, when: datetime) -> None:
         """Emit every missing ancestor directory of ``name`` (and ``name`` itself if it ends in /)."""
+        parent = name[: name.rfind("/") + 1]
+        if parent == self._last_parent:  # its ancestors were all emitted for the previous member
+            return
+        self._last_parent = parent
         end = name.find("/")
         while end != -1:
             directory = name[: end + 1]
