@@ -20,6 +20,7 @@ from typing import IO, Any, Literal
 from .archive.zip_writer import ArchiveWriter, atomic_output
 from .errors import LcArchiveError
 from .faults import fault_point
+from .model.types import to_utc
 from .progress import NULL_PROGRESS, Progress
 from .serializers.v1.writer import V1WriteStats, write_v1
 from .serializers.v2.writer import V2WriteStats, write_v2
@@ -121,7 +122,7 @@ def backup(
     ``created_at`` pins the backup timestamp (default: now), making archives reproducible.
     """
     started = time.perf_counter()
-    when = created_at.astimezone(UTC) if created_at is not None else datetime.now(UTC)
+    when = to_utc(created_at) if created_at is not None else datetime.now(UTC)  # naive means UTC, as everywhere
     path = Path(output)
     sweep_stale(path)
     existed = path.exists()

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from ...errors import Problem
 from ...model.types import AsciiCode, Ref, UtcDatetime, VersionNumber, no_nul
 
 __all__ = [
@@ -19,8 +18,6 @@ __all__ = [
     "EntityDoc",
     "PackageDoc",
     "VersionTable",
-    "problems_from",
-    "toml_path",
 ]
 
 
@@ -125,23 +122,3 @@ class CollectionDoc(BaseModel):
 
     model_config = _OPEN
     collection: CollectionTable
-
-
-
-
-def toml_path(loc: tuple[int | str, ...]) -> str:
-    """Turn a pydantic error location into ``$.a.b[1].c``."""
-    out = "$"
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
-
-
-def problems_from(member: str, error: ValidationError) -> list[Problem]:
-    """One :class:`Problem` per pydantic error, located in the TOML document."""
-    problems = []
-    for e in error.errors(include_url=False):
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
-        msg = e["msg"].removeprefix("Value error, ")
-        problems.append(Problem(member, toml_path(loc), msg))
-    return problems

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from ...archive.limits import DEFAULT_LIMITS, Limits
 from ...archive.zip_reader import ArchiveReader
@@ -37,10 +37,10 @@ from ...stores.records import (
     PackageRecord,
     VersionRecord,
 )
+from ..documents import load_document
 from ..olx import check_olx, olx_parser
 from ..plan import BackupMeta, RestorePlan
-from ..safe_toml import TomlInvalid, parse_toml
-from .docs import CollectionDoc, EntityDoc, PackageDoc, problems_from
+from .docs import CollectionDoc, EntityDoc, PackageDoc
 from .layout import ComponentFiles, V1Layout, classify
 from .media_types import guess_media_type, olx_media_type
 
@@ -86,19 +86,12 @@ def _load[M: BaseModel](state: _State, member: str, model: type[M]) -> M | None:
     """Read (size-capped), decode (strict UTF-8), depth-check, parse (tomllib) and validate one TOML member."""
     try:
         raw = state.reader.read_bytes(member, max_size=state.limits.max_toml_size)
-        data = parse_toml(raw, max_depth=state.limits.max_toml_depth)
-        return model.model_validate(data)
     except ArchiveInvalid as exc:
         state.problems.extend(exc.problems)
-    except TomlInvalid as exc:
-        state.problem(member, "$", str(exc))
-    except RecursionError:
-        state.problem(member, "$", "invalid TOML: nested too deeply")
-    except ValidationError as exc:
-        state.problems.extend(problems_from(member, exc))
+        return None
     finally:
         state.tick()
-    return None
+    return load_document(member, raw, model, max_depth=state.limits.max_toml_depth, problems=state.problems)
 
 
 def _hash_member(state: _State, member: str, *, olx: bool) -> tuple[str, int] | None:

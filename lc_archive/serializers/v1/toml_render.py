@@ -23,9 +23,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ...stores.records import CONTAINER, CollectionRecord, EntityRecord, PackageRecord, VersionRecord
+from ..toml_text import toml_datetime, toml_string
 
 __all__ = [
     "EntityExtras",
@@ -44,8 +45,6 @@ type Extras = Mapping[str, ExtraValue]
 """Extension keys of one table, rendered in mapping order after the table's standard keys."""
 
 _UNPUBLISHED = "# unpublished: no published_version_num\n"
-_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')
-_SHORT_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -63,24 +62,6 @@ class EntityExtras:
 _NO_EXTRAS = EntityExtras()
 
 
-def _escape_char(match: re.Match[str]) -> str:
-    char = match.group()
-    return _SHORT_ESCAPES.get(char) or f"\\u{ord(char):04x}"
-
-
-def _string(value: str) -> str:
-    """A TOML basic string, escaped exactly like tomlkit's ``escape_string``."""
-    if _NEEDS_ESCAPE.search(value) is None:
-        return f'"{value}"'
-    return f'"{_NEEDS_ESCAPE.sub(_escape_char, value)}"'
-
-
-def _datetime(value: datetime) -> str:
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}: v1 TOML needs timezone-aware (UTC) datetimes")
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _scalar(value: object) -> str:
     # bool first: it is a subclass of int.
     if isinstance(value, bool):
@@ -88,9 +69,9 @@ def _scalar(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        return _string(value)
+        return toml_string(value)
     if isinstance(value, datetime):
-        return _datetime(value)
+        return toml_datetime(value)
     raise TypeError(f"cannot render {type(value).__name__} value {value!r} in v1 TOML")
 
 
@@ -101,7 +82,7 @@ def _value(value: object) -> str:
 
 
 def _key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else _string(key)
+    return key if _BARE_KEY.fullmatch(key) else toml_string(key)
 
 
 def _extra_lines(extra: Extras, reserved: frozenset[str]) -> list[str]:
@@ -126,7 +107,7 @@ def _optional(key: str, value: str | None) -> str:
     """``key = "value"``, or nothing when the value is missing or blank (the 1.15.2 reader rejects blanks)."""
     if value is None or not value.strip():
         return ""
-    return f"{key} = {_string(value)}\n"
+    return f"{key} = {toml_string(value)}\n"
 
 
 def render_package(
@@ -146,15 +127,15 @@ def render_package(
         f"format_version = {_scalar(format_version)}\n",
         _optional("created_by", created_by),
         _optional("created_by_email", created_by_email),
-        f"created_at = {_datetime(created_at)}\n",
+        f"created_at = {toml_datetime(created_at)}\n",
         _optional("origin_server", origin_server),
         *_extra_lines(extra_meta or {}, _META_KEYS),
         "\n[learning_package]\n",
-        f"title = {_string(package.title)}\n",
-        f"key = {_string(package.ref)}\n",
-        f"description = {_string(package.description)}\n",
-        f"created = {_datetime(package.created)}\n",
-        f"updated = {_datetime(package.updated)}\n",
+        f"title = {toml_string(package.title)}\n",
+        f"key = {toml_string(package.ref)}\n",
+        f"description = {toml_string(package.description)}\n",
+        f"created = {toml_datetime(package.created)}\n",
+        f"updated = {toml_datetime(package.updated)}\n",
         *_extra_lines(extra_package or {}, _PACKAGE_KEYS),
     ]
     return "".join(parts)
@@ -194,8 +175,8 @@ def render_entity(
     parts = [
         "[entity]\n",
         f"can_stand_alone = {'true' if entity.can_stand_alone else 'false'}\n",
-        f"key = {_string(entity.ref)}\n",
-        f"created = {_datetime(entity.created)}\n",
+        f"key = {toml_string(entity.ref)}\n",
+        f"created = {toml_datetime(entity.created)}\n",
         *_extra_lines(ext.entity, _ENTITY_KEYS),
     ]
     if entity.draft is not None:
@@ -211,12 +192,12 @@ def render_entity(
     for version in versions:
         parts += [
             "\n[[version]]\n",
-            f"title = {_string(version.title)}\n",
+            f"title = {toml_string(version.title)}\n",
             f"version_num = {version.number}\n",
             *_extra_lines(ext.versions.get(version.number, {}), _VERSION_KEYS),
         ]
         if is_container:
-            children = ", ".join(_string(child.ref) for child in version.children)
+            children = ", ".join(toml_string(child.ref) for child in version.children)
             parts.append(f"\n[version.container]\nchildren = [{children}]\n")
     return "".join(parts)
 
@@ -224,16 +205,16 @@ def render_entity(
 def render_collection(collection: CollectionRecord, *, extra: Extras | None = None) -> str:
     """A collection TOML; ``entities`` lists the members in the order given (the store sorts them)."""
     if collection.members:
-        items = "".join(f"    {_string(ref)},\n" for ref in collection.members)
+        items = "".join(f"    {toml_string(ref)},\n" for ref in collection.members)
         entities = f"entities = [\n{items}]\n"
     else:
         entities = "entities = []\n"
     parts = [
         "[collection]\n",
-        f"title = {_string(collection.title)}\n",
-        f"key = {_string(collection.code)}\n",
-        f"description = {_string(collection.description)}\n",
-        f"created = {_datetime(collection.created)}\n",
+        f"title = {toml_string(collection.title)}\n",
+        f"key = {toml_string(collection.code)}\n",
+        f"description = {toml_string(collection.description)}\n",
+        f"created = {toml_datetime(collection.created)}\n",
         entities,
         *_extra_lines(extra or {}, _COLLECTION_KEYS),
     ]

@@ -30,7 +30,7 @@ from ...model.types import (
     VersionNumber,
     media_path_problem,
 )
-from ..v1.docs import problems_from, toml_path
+from ..documents import problems_from, toml_path
 
 __all__ = [
     "FORMAT",

@@ -40,6 +40,7 @@ from ...stores.records import (
     PublishLogRecord,
     VersionRecord,
 )
+from ..documents import load_document
 from ..olx import check_olx, olx_parser
 from ..plan import BackupMeta, RestorePlan
 from ..safe_toml import TomlInvalid, parse_toml
@@ -181,13 +182,7 @@ def _load[M: BaseModel](state: _State, member: str, model: type[M], max_size: in
         return None
     state.verify(member, len(raw), hashlib.sha256(raw).hexdigest())
     state.tick()
-    try:
-        return model.model_validate(parse_toml(raw, max_depth=state.limits.max_toml_depth))
-    except TomlInvalid as exc:
-        state.problem(member, "$", str(exc))
-    except ValidationError as exc:
-        state.problems.extend(problems_from(member, exc))
-    return None
+    return load_document(member, raw, model, max_depth=state.limits.max_toml_depth, problems=state.problems)
 
 
 def _stream(
@@ -330,6 +325,16 @@ def _pointers(e: ComponentEntityTable | ContainerEntityTable) -> dict[str, Any]:
     }
 
 
+def _check_versions(state: _State, member: str, doc: ComponentDoc | ContainerDoc) -> tuple[list[int], bool]:
+    """The entity's version numbers, and whether they ascend and both pointers name one of them."""
+    numbers = [v.number for v in doc.version]
+    present = set(numbers)
+    ok = _versions_in_order(state, member, numbers)
+    ok = _pointer(state, member, "draft", doc.entity.draft, present) and ok
+    ok = _pointer(state, member, "published", doc.entity.published, present) and ok
+    return numbers, ok
+
+
 def _register(state: _State, member: str, ref: str, kind: str, etype: str, *, numbers: list[int]) -> bool:
     first = state.seen.get(ref)
     if first is not None:
@@ -359,11 +364,7 @@ def _read_component(state: _State, member: str, plan: V2RestorePlan | None) -> N
     if doc is None:
         return
     e = doc.entity
-    numbers = [v.number for v in doc.version]
-    ok = _versions_in_order(state, member, numbers)
-    number_set = set(numbers)
-    ok = _pointer(state, member, "draft", e.draft, number_set) and ok
-    ok = _pointer(state, member, "published", e.published, number_set) and ok
+    numbers, ok = _check_versions(state, member, doc)
     max_media = state.limits.max_media_size
     for i, v in enumerate(doc.version):
         paths: set[str] = set()
@@ -401,11 +402,7 @@ def _read_container(state: _State, member: str, plan: V2RestorePlan | None) -> N
     if doc is None:
         return
     e = doc.entity
-    numbers = [v.number for v in doc.version]
-    ok = _versions_in_order(state, member, numbers)
-    number_set = set(numbers)
-    ok = _pointer(state, member, "draft", e.draft, number_set) and ok
-    ok = _pointer(state, member, "published", e.published, number_set) and ok
+    numbers, ok = _check_versions(state, member, doc)
     for i, v in enumerate(doc.version):
         for j, c in enumerate(v.children):
             state.children.append((member, i, j, e.type, c.ref, c.pinned))

@@ -12,8 +12,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from ...stores.records import CONTAINER, CollectionRecord, EntityRecord, PackageRecord, PublishLogRecord
-from ..v1.toml_render import _datetime as toml_datetime
-from ..v1.toml_render import _string as toml_string
+from ..toml_text import toml_datetime, toml_string
 from .docs import FORMAT, FORMAT_VERSION
 
 __all__ = ["render_collection", "render_entity", "render_package", "render_publish_log", "toml_datetime", "toml_string"]

@@ -1,0 +1,45 @@
+"""Validate one TOML archive document into a pydantic model, reporting problems with TOML paths.
+
+Shared by every format's reader: the bytes go through :func:`~.safe_toml.parse_toml` (strict UTF-8,
+a nesting check before ``tomllib``) and the model; every failure becomes :class:`Problem` records
+located in the document (``$.version[1].title``), never an exception.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Problem
+from .safe_toml import TomlInvalid, parse_toml
+
+__all__ = ["load_document", "problems_from", "toml_path"]
+
+
+def toml_path(loc: tuple[int | str, ...]) -> str:
+    """Turn a pydantic error location into ``$.a.b[1].c``."""
+    out = "$"
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def problems_from(member: str, error: ValidationError) -> list[Problem]:
+    """One :class:`Problem` per pydantic error, located in the TOML document."""
+    problems = []
+    for e in error.errors(include_url=False):
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
+        msg = e["msg"].removeprefix("Value error, ")
+        problems.append(Problem(member, toml_path(loc), msg))
+    return problems
+
+
+def load_document[M: BaseModel](member: str, raw: bytes, model: type[M], *, max_depth: int,
+                                problems: list[Problem]) -> M | None:
+    """Parse and validate ``raw`` as ``model``; on failure append to ``problems`` and return None."""
+    try:
+        return model.model_validate(parse_toml(raw, max_depth=max_depth))
+    except TomlInvalid as exc:
+        problems.append(Problem(member, "$", str(exc)))
+    except ValidationError as exc:
+        problems.extend(problems_from(member, exc))
+    return None
