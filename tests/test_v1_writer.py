@@ -30,6 +30,7 @@ from lc_archive.stores.records import (
     EntityRecord,
     MediaRecord,
     PackageRecord,
+    PayloadRecord,
     PublishLogRecord,
     VersionRecord,
 )
@@ -333,6 +334,9 @@ class FakeSource(PackageSource):
         return iter(self.collections)
 
     def iter_publish_log(self) -> Iterator[PublishLogRecord]:
+        return iter(())
+
+    def iter_payloads(self) -> Iterator[PayloadRecord]:
         return iter(())
 
     def open_blob(self, sha256: str) -> AbstractContextManager[BinaryIO]:

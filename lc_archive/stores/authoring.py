@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from ..errors import AuthoringError, PackageNotFound
 from .blobs import IN_LIMIT, BlobWriter
 from .media_types import guess_media_type, olx_media_type
-from .records import COMPONENT, CONTAINER, PackageRecord
+from .records import COMPONENT, CONTAINER, PackageRecord, PayloadRecord
 from .schema import (
     child,
     collection,
@@ -39,6 +39,7 @@ from .schema import (
     entity,
     media,
     package,
+    payload,
     publish_log,
     publish_log_entry,
     published,
@@ -62,6 +63,7 @@ CONTAINER_CHILD_TYPES: dict[str, str] = {"unit": "component", "subsection": "uni
 
 _UNICODE_CODE = re.compile(r"^[\w.-]+\Z")
 _ASCII_CODE = re.compile(r"^[a-zA-Z0-9_.-]+\Z")
+_PLUGIN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _FLUSH_ROWS = 5000
 
 
@@ -545,6 +547,37 @@ class Author:
         at = self._now(modified)
         self._conn.execute(update(collection).where(collection.c.id == coll.id).values(enabled=False, modified=at))
         coll.enabled = False
+
+
+    # -- plugin payloads -------------------------------------------------------------------------
+
+    def set_payload(self, record: PayloadRecord) -> None:
+        """Attach (or replace) one plugin payload; ``record.body`` is stored byte for byte.
+
+        Build the record with ``Registry.encode_payload`` (typed records of an installed plugin), or
+        pass bytes you already have. Version scope needs an existing version of the entity.
+        """
+        if not _PLUGIN_NAME.fullmatch(record.plugin):
+            raise AuthoringError(f"plugin name {record.plugin!r} must match {_PLUGIN_NAME.pattern}")
+        if record.schema_version < 1:
+            raise AuthoringError("a payload's schema_version is 1 or more")
+        entity_id = None
+        if record.entity is not None:
+            ent = self._get(record.entity)
+            entity_id = ent.id
+            if record.version is not None and not self._has_version(ent, record.version):
+                raise AuthoringError(f"{record.entity!r} has no version {record.version}")
+        elif record.version is not None:
+            raise AuthoringError("a version-scoped payload needs an entity")
+        self.flush()
+        p = payload.c
+        where = [p.package_id == self._package_id, p.plugin == record.plugin,
+                 p.entity_id.is_(None) if entity_id is None else p.entity_id == entity_id,
+                 p.version_number.is_(None) if record.version is None else p.version_number == record.version]
+        self._conn.execute(delete(payload).where(*where))
+        self._conn.execute(insert(payload).values(
+            package_id=self._package_id, plugin=record.plugin, entity_id=entity_id, version_number=record.version,
+            schema_version=record.schema_version, body=record.body))
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import BinaryIO, Literal
 
-from .records import CollectionRecord, EntityRecord, PackageRecord, PublishLogRecord
+from .records import CollectionRecord, EntityRecord, PackageRecord, PayloadRecord, PublishLogRecord
 
 __all__ = ["History", "PackageSink", "PackageSource", "Store"]
 
@@ -45,6 +45,10 @@ class PackageSource(ABC):
         """Publish events, oldest first."""
 
     @abstractmethod
+    def iter_payloads(self) -> Iterator[PayloadRecord]:
+        """Plugin payloads, ordered by :attr:`PayloadRecord.target` (plugin, entity ref, version)."""
+
+    @abstractmethod
     def open_blob(self, sha256: str) -> AbstractContextManager[BinaryIO]:
         """A read-only binary stream over one blob's bytes (never loaded whole)."""
 
@@ -67,6 +71,10 @@ class PackageSink(ABC):
     @abstractmethod
     def add_publish_log(self, records: Iterable[PublishLogRecord]) -> None:
         """Append publish events."""
+
+    @abstractmethod
+    def add_payloads(self, payloads: Iterable[PayloadRecord]) -> None:
+        """Add plugin payloads (bodies kept byte for byte); their entities must have been added."""
 
 
 class Store(ABC):

@@ -20,10 +20,12 @@ __all__ = [
     "CONTAINER",
     "ChildRecord",
     "CollectionRecord",
+    "ComponentFacts",
     "EntityKind",
     "EntityRecord",
     "MediaRecord",
     "PackageRecord",
+    "PayloadRecord",
     "PublishLogEntry",
     "PublishLogRecord",
     "VersionRecord",
@@ -69,8 +71,28 @@ class ChildRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ComponentFacts:
+    """Facts a component serializer derives from a version's OLX and media, never read from an archive.
+
+    ``display_name``, ``is_scorable`` and ``max_score`` come from the OLX root (None: the serializer
+    cannot tell). ``files`` lists the files inside a code library's zip; ``imports`` the top-level
+    Python modules a problem's scripts import (how a problem depends on a code library).
+    """
+
+    display_name: str | None = None
+    is_scorable: bool | None = None
+    max_score: float | None = None
+    files: tuple[str, ...] = ()
+    imports: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class VersionRecord:
-    """An immutable version of an entity. Components have ``media``, containers ``children``."""
+    """An immutable version of an entity. Components have ``media``, containers ``children``.
+
+    ``facts`` is filled by archive readers (derived from the OLX by the component's serializer) and
+    is not part of the content: it never takes part in comparisons and stores do not keep it.
+    """
 
     number: int
     title: str
@@ -78,6 +100,7 @@ class VersionRecord:
     created_by: str | None = None
     media: tuple[MediaRecord, ...] = ()
     children: tuple[ChildRecord, ...] = ()
+    facts: ComponentFacts | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,3 +175,25 @@ class PublishLogRecord:
     published_by: str | None
     message: str
     entries: tuple[PublishLogEntry, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadRecord:
+    """One plugin payload: a JSON document a plugin attached to the package, an entity or a version.
+
+    ``body`` is the document's exact bytes (the archive member): stores keep it byte for byte, so data
+    of a plugin that is not installed travels unchanged. ``plugin``/``schema_version``/``entity``/
+    ``version`` repeat what the document's envelope says, for indexing. ``entity`` None is package scope;
+    ``version`` None (with an entity) is entity scope.
+    """
+
+    plugin: str
+    schema_version: int
+    body: bytes
+    entity: str | None = None
+    version: int | None = None
+
+    @property
+    def target(self) -> tuple[str, str, int]:
+        """A sort key: package scope first, then by entity ref, entity scope before its versions."""
+        return (self.plugin, self.entity or "", self.version or 0)

@@ -60,7 +60,7 @@ __all__ = [
     "version",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The version of this schema, kept in ``lc_meta`` under ``schema_version``."""
 
 CHUNK_SIZE = 1024 * 1024
@@ -270,3 +270,20 @@ publish_log_entry = Table(
     UniqueConstraint("log_id", "entity_id"),
 )
 """The entities one publish changed: old/new version numbers (NULL: none or deletion)."""
+
+payload = Table(
+    "lc_payload",
+    metadata,
+    Column("id", _id(), primary_key=True, autoincrement=True),
+    Column("package_id", _id(), ForeignKey("lc_package.id"), nullable=False),
+    Column("plugin", String(64), nullable=False),
+    Column("entity_id", _id(), ForeignKey("lc_entity.id")),
+    Column("version_number", Integer),
+    Column("schema_version", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Index(None, "package_id", "plugin", "entity_id", "version_number"),
+)
+"""Plugin payloads: one JSON document per (plugin, package | entity | version), kept byte for byte.
+
+``entity_id`` NULL is package scope, ``version_number`` NULL entity scope. Added in schema version 2.
+"""

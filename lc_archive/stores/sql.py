@@ -28,7 +28,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -40,6 +40,9 @@ from .records import PackageRecord
 from .schema import SCHEMA_VERSION, meta, metadata, package
 from .sql_sink import SqlSink, create_package, insert_with_ids
 from .sql_source import SqlSource
+
+_UPGRADABLE = frozenset({1})
+"""Older store schema versions that opening a store upgrades in place."""
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -126,6 +129,9 @@ class SqlStore(Store):
             found = conn.execute(select(meta.c.value).where(key)).scalar_one_or_none()
             if found is None:
                 conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif int(found) in _UPGRADABLE:  # 1 -> 2 only added lc_payload: create what is missing
+                metadata.create_all(conn, checkfirst=True)
+                conn.execute(update(meta).where(key).values(value=str(SCHEMA_VERSION)))
             elif int(found) != SCHEMA_VERSION:
                 raise StoreError(f"store schema version {found} is not supported (expected {SCHEMA_VERSION})")
 

@@ -18,7 +18,14 @@ from ..errors import PackageExists, StoreError
 from ..faults import fault_point
 from .base import PackageSink
 from .blobs import BlobWriter
-from .records import CollectionRecord, EntityRecord, PackageRecord, PublishLogRecord, VersionRecord
+from .records import (
+    CollectionRecord,
+    EntityRecord,
+    PackageRecord,
+    PayloadRecord,
+    PublishLogRecord,
+    VersionRecord,
+)
 from .schema import (
     child,
     collection,
@@ -27,6 +34,7 @@ from .schema import (
     entity,
     media,
     package,
+    payload,
     publish_log,
     publish_log_entry,
     published,
@@ -209,6 +217,21 @@ class SqlSink(PackageSink):
             for r, lid in zip(batch, insert_with_ids(self._conn, publish_log, rows), strict=True):
                 self._entries.extend((lid, pos, e.ref, e.old, e.new) for pos, e in enumerate(r.entries))
             self._flush_resolved()
+
+    def add_payloads(self, payloads: Iterable[PayloadRecord]) -> None:
+        """Insert plugin payloads (bodies byte for byte); their entities must be known already."""
+        for batch in batched(payloads, 500):
+            rows = []
+            for p in batch:
+                entity_id = None
+                if p.entity is not None:
+                    entity_id = self._ids.get(p.entity)
+                    if entity_id is None:
+                        raise StoreError(f"plugin payload {p.plugin!r} names {p.entity!r}, not an entity here")
+                rows.append({"package_id": self._package_id, "plugin": p.plugin, "entity_id": entity_id,
+                             "version_number": p.version, "schema_version": p.schema_version, "body": p.body})
+            self._conn.execute(insert(payload), rows)
+            fault_point("sink.payloads")
 
     def _flush_resolved(self) -> None:
         """Insert the pending member and log-entry rows whose refs are known, keep the rest."""

@@ -24,6 +24,7 @@ from .records import (
     EntityRecord,
     MediaRecord,
     PackageRecord,
+    PayloadRecord,
     PublishLogEntry,
     PublishLogRecord,
     VersionRecord,
@@ -38,6 +39,7 @@ from .schema import (
     entity,
     media,
     package,
+    payload,
     publish_log,
     publish_log_entry,
     published,
@@ -48,6 +50,7 @@ __all__: list[str] = []
 
 _COLLECTION_PAGE = 500
 _LOG_PAGE = 20
+_PAYLOAD_PAGE = 500
 _PREFETCH_MAX_BLOB = 256 * 1024
 """Blobs up to this size are fetched together for a whole batch of entities (one query, not one each)."""
 _PREFETCH_BUDGET = 16 * 1024 * 1024
@@ -220,6 +223,24 @@ class SqlSource(PackageSource):
                 entries[r.log_id].append(PublishLogEntry(r.ref, r.old_number, r.new_number))
             for r in rows:
                 yield PublishLogRecord(r.published_at, r.published_by, r.message, tuple(entries.get(r.id, ())))
+
+    def iter_payloads(self) -> Iterator[PayloadRecord]:
+        """Plugin payloads by plugin, entity ref (package scope first) and version (entity scope first).
+
+        The index (ids and keys) is read first and sorted in code-point order, whatever the database's
+        collation; bodies are then fetched a page at a time.
+        """
+        q = (
+            select(payload.c.id, payload.c.plugin, entity.c.ref, payload.c.version_number, payload.c.schema_version)
+            .select_from(payload.outerjoin(entity, entity.c.id == payload.c.entity_id))
+            .where(payload.c.package_id == self._id)
+        )
+        index = sorted(self._conn.execute(q).tuples(), key=lambda r: (r[1], r[2] or "", r[3] or 0))
+        for part in batched(index, _PAYLOAD_PAGE):
+            bodies = dict(self._conn.execute(
+                select(payload.c.id, payload.c.body).where(payload.c.id.in_([r[0] for r in part]))).tuples())
+            for pid, plugin, ref, number, schema in part:
+                yield PayloadRecord(plugin, schema, bytes(bodies[pid]), ref, number)
 
     def _prefetch(self, media_records: Iterable[MediaRecord]) -> None:
         """Load this batch's small blobs in a few queries, within :data:`_PREFETCH_BUDGET` bytes."""
