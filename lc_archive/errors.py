@@ -32,13 +32,17 @@ class Problem:
     member: str
     path: str
     message: str
+    severity: str = "error"
+    """``error`` always refuses the archive; ``warning`` (content openedx-core accepts but that is likely
+    broken) fails ``validate`` and a strict restore, and is only reported by a normal restore."""
 
     def __str__(self) -> str:
-        return f"{self.member}: {self.path}: {self.message}"
+        tag = "warning: " if self.severity == "warning" else ""
+        return f"{self.member}: {self.path}: {tag}{self.message}"
 
     def as_dict(self) -> dict[str, str]:
         """The machine form used by ``--json`` output."""
-        return {"member": self.member, "path": self.path, "message": self.message}
+        return {"member": self.member, "path": self.path, "message": self.message, "severity": self.severity}
 
 
 class LcArchiveError(Exception):

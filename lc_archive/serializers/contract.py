@@ -52,11 +52,13 @@ __all__ = [
     "PluginSerializer",
     "Serializer",
     "SerializerKind",
+    "Severity",
     "VersionCheck",
 ]
 
 SerializerKind = Literal["component", "container", "collection", "plugin"]
 PayloadScope = Literal["package", "entity", "version"]
+Severity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,10 @@ class Issue:
     path: str
     message: str
     member: str | None = None
+    severity: Severity = "error"
+    """``warning``: content that openedx-core accepts but is likely broken (an OLX reference to a static
+    asset the version lacks). ``validate`` fails on warnings too; ``restore`` reports them and goes on
+    unless asked to be strict."""
 
 
 class Serializer(ABC):
