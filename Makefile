@@ -11,16 +11,19 @@ BENCH_N  ?= 10000
 
 all: test
 
-$(STAMP): pyproject.toml
+EXAMPLES := examples/lc-archive-tags examples/lc-archive-notes
+
+# lc-archive itself, plus the two example plugins (separate distributions, used by the tests).
+$(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(EXAMPLES))
 	@test -x $(PY) || $$(scripts/find-python.sh) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev]' $(addprefix -e ,$(EXAMPLES))
 	@touch $(STAMP)
 
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check lc_archive tests scripts testdata
+	$(VENV)/bin/ruff check lc_archive tests scripts testdata examples
 	$(VENV)/bin/mypy --strict lc_archive
 
 test: lint

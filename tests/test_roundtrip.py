@@ -6,6 +6,7 @@ from __future__ import annotations
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -23,16 +24,17 @@ def _state(url: str, ref: str) -> str:
         return state_json(compute_state(source))
 
 
+@pytest.mark.parametrize("fmt", ["v1", "v2"])
 @pytest.mark.parametrize("profile", ["default", "unicode"])
-def test_restore_backup_restore_gives_equal_state(profile: str, tmp_path: Path) -> None:
+def test_restore_backup_restore_gives_equal_state(profile: str, fmt: Literal["v1", "v2"], tmp_path: Path) -> None:
     src = f"sqlite:///{tmp_path / 'src.db'}"
     with open_store(src) as store:
         generate_library(store, "lib:Org:GEN", components=160, seed=3, profile=profile)  # type: ignore[arg-type]
-        backup(store, "lib:Org:GEN", tmp_path / "one.zip", created_at=WHEN)
+        backup(store, "lib:Org:GEN", tmp_path / "one.zip", format=fmt, created_at=WHEN)
     mid = f"sqlite:///{tmp_path / 'mid.db'}"
     with open_store(mid) as store:
         restore(tmp_path / "one.zip", store, ref="lib:Org:GEN")
-        backup(store, "lib:Org:GEN", tmp_path / "two.zip", created_at=WHEN)
+        backup(store, "lib:Org:GEN", tmp_path / "two.zip", format=fmt, created_at=WHEN)
     end = f"sqlite:///{tmp_path / 'end.db'}"
     with open_store(end) as store:
         restore(tmp_path / "two.zip", store, ref="lib:Org:GEN")
@@ -49,9 +51,10 @@ def test_restore_backup_restore_gives_equal_state(profile: str, tmp_path: Path) 
             assert one.read(name) == two.read(name), name
 
 
-def test_same_store_twice_gives_identical_bytes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["v1", "v2"])
+def test_same_store_twice_gives_identical_bytes(fmt: Literal["v1", "v2"], tmp_path: Path) -> None:
     with open_store(tmp_path / "s.db") as store:
         generate_library(store, "lib:Org:GEN", components=60, seed=5)
-        backup(store, "lib:Org:GEN", tmp_path / "a.zip", created_at=WHEN)
-        backup(store, "lib:Org:GEN", tmp_path / "b.zip", created_at=WHEN)
+        backup(store, "lib:Org:GEN", tmp_path / "a.zip", format=fmt, created_at=WHEN)
+        backup(store, "lib:Org:GEN", tmp_path / "b.zip", format=fmt, created_at=WHEN)
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()

@@ -16,9 +16,49 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
-from ..stores.records import CollectionRecord, EntityRecord, PackageRecord, PublishLogRecord
+from ..errors import Problem
+from ..stores.records import CollectionRecord, EntityRecord, PackageRecord, PayloadRecord, PublishLogRecord
 
-__all__ = ["BackupMeta", "RestorePlan"]
+__all__ = ["BackupMeta", "RestorePlan", "Spool"]
+
+MAX_KEPT_WARNINGS = 10_000
+"""Warnings kept in a plan (the count goes on beyond this)."""
+
+
+class Spool[T]:
+    """Records appended to a private temporary file in pickled batches, read back in order."""
+
+    def __init__(self, batch: int = 500) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="lc-archive-plan-")  # noqa: SIM115  (closed by close())
+        self._batch = batch
+        self._batches = 0
+        self._pending: list[T] = []
+        self.count = 0
+
+    def append(self, item: T) -> None:
+        """Add one record."""
+        self._pending.append(item)
+        self.count += 1
+        if len(self._pending) >= self._batch:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            pickle.dump(self._pending, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._batches += 1
+            self._pending = []
+
+    def batches(self) -> Iterator[list[T]]:
+        """Every record in the order added, a batch at a time (may be called more than once)."""
+        self._flush()
+        self._file.seek(0)
+        for _ in range(self._batches):
+            batch: list[T] = pickle.load(self._file)  # our own private spool file
+            yield batch
+
+    def close(self) -> None:
+        """Delete the file."""
+        self._file.close()
 
 
 @dataclass(frozen=True)
@@ -49,31 +89,39 @@ class RestorePlan:
     """Entity counts per type (``xblock.v1:html``, ``unit``...), plus ``versions`` and ``media``."""
     notes: list[str] = field(default_factory=list)
     """Things the reader accepted but a user may want to know (ignored members, ...)."""
-    _spool: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile(prefix="lc-archive-plan-"))  # noqa: SIM115  (closed by close())
-    _batches: int = 0
-    _pending: list[EntityRecord] = field(default_factory=list)
-
-    BATCH = 500
+    warnings: list[Problem] = field(default_factory=list)
+    """Problems of severity ``warning`` (the first :data:`MAX_KEPT_WARNINGS`); see :attr:`warning_count`."""
+    warning_count: int = 0
+    _entities: Spool[EntityRecord] = field(default_factory=Spool)
+    _payloads: Spool[PayloadRecord] = field(default_factory=Spool)
 
     def add_entity(self, entity: EntityRecord) -> None:
         """Append an entity record to the spool."""
-        self._pending.append(entity)
-        if len(self._pending) >= self.BATCH:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            pickle.dump(self._pending, self._spool, protocol=pickle.HIGHEST_PROTOCOL)
-            self._batches += 1
-            self._pending = []
+        self._entities.append(entity)
 
     def entity_batches(self) -> Iterator[list[EntityRecord]]:
         """The spooled entities, in the order they were added, a batch at a time."""
-        self._flush()
-        self._spool.seek(0)
-        for _ in range(self._batches):
-            batch: list[EntityRecord] = pickle.load(self._spool)  # our own private spool file
-            yield batch
+        return self._entities.batches()
+
+    def add_payload(self, payload: PayloadRecord) -> None:
+        """Append a plugin payload (checked) to its spool."""
+        self._payloads.append(payload)
+
+    def payload_batches(self) -> Iterator[list[PayloadRecord]]:
+        """The spooled plugin payloads, in the order they were added."""
+        return self._payloads.batches()
+
+    @property
+    def payload_count(self) -> int:
+        """Number of plugin payloads in the plan."""
+        return self._payloads.count
+
+    def add_warnings(self, problems: list[Problem]) -> None:
+        """Keep warnings (up to :data:`MAX_KEPT_WARNINGS`) and count them all."""
+        self.warning_count += len(problems)
+        room = MAX_KEPT_WARNINGS - len(self.warnings)
+        if room > 0:
+            self.warnings.extend(problems[:room])
 
     @property
     def entity_count(self) -> int:
@@ -95,14 +143,18 @@ class RestorePlan:
             "media_files": self.counts["media"],
             "collections": len(self.collections),
             "publish_events": len(self.publish_log),
+            "plugin_payloads": self.payload_count,
             "distinct_blobs": len(self.blobs),
             "blob_bytes": sum(self.blob_sizes.values()),
             "notes": self.notes,
+            "warnings": [str(w) for w in self.warnings],
+            "warning_count": self.warning_count,
         }
 
     def close(self) -> None:
-        """Delete the spool."""
-        self._spool.close()
+        """Delete the spools."""
+        self._entities.close()
+        self._payloads.close()
 
     def __enter__(self) -> RestorePlan:
         return self

@@ -17,6 +17,7 @@ components costs about two statements each.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -121,6 +122,21 @@ def _check_code(code: str, pattern: re.Pattern[str], what: str) -> None:
 def _check_path(path: str) -> None:
     if not isinstance(path, str) or not path or path != path.strip().lstrip("/") or "\\" in path:
         raise AuthoringError(f"invalid media path {path!r}: no surrounding spaces, leading '/' or '\\'")
+
+
+def _check_envelope(record: PayloadRecord) -> None:
+    """The body must be a JSON object whose envelope says what the record says (readers trust the body)."""
+    try:
+        doc = json.loads(record.body)
+    except (ValueError, RecursionError) as exc:
+        raise AuthoringError(f"a payload body must be a JSON document: {exc}") from None
+    if not isinstance(doc, dict):
+        raise AuthoringError("a payload body must be a JSON object")
+    said = (doc.get("plugin"), doc.get("schema_version"), doc.get("entity"), doc.get("version"))
+    meant = (record.plugin, record.schema_version, record.entity, record.version)
+    if said != meant or not isinstance(doc.get("data"), dict):
+        raise AuthoringError(f"the payload body's envelope (plugin, schema_version, entity, version) = {said} "
+                             f"does not match the record's {meant}, or it has no 'data' object")
 
 
 def _media_type(component_type: str, path: str) -> str:
@@ -561,6 +577,7 @@ class Author:
             raise AuthoringError(f"plugin name {record.plugin!r} must match {_PLUGIN_NAME.pattern}")
         if record.schema_version < 1:
             raise AuthoringError("a payload's schema_version is 1 or more")
+        _check_envelope(record)
         entity_id = None
         if record.entity is not None:
             ent = self._get(record.entity)

@@ -235,10 +235,10 @@ class SqlSource(PackageSource):
             .select_from(payload.outerjoin(entity, entity.c.id == payload.c.entity_id))
             .where(payload.c.package_id == self._id)
         )
-        index = sorted(self._conn.execute(q).tuples(), key=lambda r: (r[1], r[2] or "", r[3] or 0))
+        index = sorted(self._conn.execute(q), key=lambda r: (r[1], r[2] or "", r[3] or 0))
         for part in batched(index, _PAYLOAD_PAGE):
-            bodies = dict(self._conn.execute(
-                select(payload.c.id, payload.c.body).where(payload.c.id.in_([r[0] for r in part]))).tuples())
+            bodies = {r[0]: r[1] for r in self._conn.execute(
+                select(payload.c.id, payload.c.body).where(payload.c.id.in_([r[0] for r in part])))}
             for pid, plugin, ref, number, schema in part:
                 yield PayloadRecord(plugin, schema, bytes(bodies[pid]), ref, number)
 

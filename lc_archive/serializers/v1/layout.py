@@ -7,6 +7,7 @@ The layout (``formats/v1.md``)::
     entities/<namespace>/<type>/<component>.toml
     entities/<namespace>/<type>/<component>/component_versions/v<N>/<media path>
     collections/<collection>.toml
+    plugins/<plugin>/<...>.json                  lc-archive's plugin payloads (openedx-core ignores them)
 
 Unlike openedx-core's reader, nothing is guessed: a ``.toml`` under ``component_versions/`` is a media
 file, ``v<N>/`` inside a media path is part of the path, and every member that fits nowhere is a
@@ -50,6 +51,8 @@ class V1Layout:
     containers: list[str] = field(default_factory=list)
     components: dict[str, ComponentFiles] = field(default_factory=dict)
     collections: list[str] = field(default_factory=list)
+    payloads: list[str] = field(default_factory=list)
+    """Plugin payload members (``plugins/<plugin>/...json``)."""
     ignored: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -89,7 +92,9 @@ def classify(member_names: Iterable[str]) -> V1Layout:
             media.append((name, parts))
         elif parts[0] == "collections" and rel.endswith(".toml") and len(parts) >= 2:
             layout.collections.append(name)
-        elif parts[0] in ("entities", "collections"):
+        elif parts[0] == "plugins" and rel.endswith(".json") and len(parts) >= 3:
+            layout.payloads.append(name)
+        elif parts[0] in ("entities", "collections", "plugins"):
             layout.problems.append(Problem(name, "$", "unexpected file: it fits nowhere in the v1 layout"))
         else:
             layout.ignored.append(name)

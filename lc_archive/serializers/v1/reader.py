@@ -16,10 +16,10 @@ without ``created`` (so restoring the same archive twice gives the same store), 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -37,18 +37,22 @@ from ...stores.records import (
     PackageRecord,
     VersionRecord,
 )
+from ..checks import check_component, child_problem
 from ..documents import load_document
 from ..olx import check_olx, olx_parser
 from ..plan import BackupMeta, RestorePlan
+from ..plugin_members import TargetInfo, read_payload_members
 from .docs import CollectionDoc, EntityDoc, PackageDoc
 from .layout import ComponentFiles, V1Layout, classify
 from .media_types import guess_media_type, olx_media_type
+
+if TYPE_CHECKING:
+    from ..registry import Registry
 
 __all__ = ["KNOWN_FORMAT_VERSIONS", "read_v1"]
 
 KNOWN_FORMAT_VERSIONS = frozenset({1})
 _CHUNK = 64 * 1024
-_CHILD_KIND = {"unit": None, "subsection": "unit", "section": "subsection"}  # None: components
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -59,12 +63,14 @@ class _Seen:
     kind: str
     type: str
     member: str
+    versions: frozenset[int] = frozenset()
 
 
 @dataclass
 class _State:
     reader: ArchiveReader
     limits: Limits
+    registry: Registry
     problems: list[Problem] = field(default_factory=list)
     seen: dict[str, _Seen] = field(default_factory=dict)
     children: list[tuple[str, str, str, str]] = field(default_factory=list)
@@ -94,7 +100,7 @@ def _load[M: BaseModel](state: _State, member: str, model: type[M]) -> M | None:
     return load_document(member, raw, model, max_depth=state.limits.max_toml_depth, problems=state.problems)
 
 
-def _hash_member(state: _State, member: str, *, olx: bool) -> tuple[str, int] | None:
+def _hash_member(state: _State, member: str, *, olx: bool) -> tuple[str, int, bytes | None] | None:
     """Stream one media member: SHA-256, size and CRC (checked by the reader), after the size limits.
 
     A ``block.xml`` (``olx``) is also kept in memory while it streams (it is capped by
@@ -128,6 +134,7 @@ def _hash_member(state: _State, member: str, *, olx: bool) -> tuple[str, int] | 
         return None
     finally:
         state.tick()
+    data = None
     if pieces is not None:
         data = b"".join(pieces)
         try:
@@ -139,7 +146,7 @@ def _hash_member(state: _State, member: str, *, olx: bool) -> tuple[str, int] | 
         if problem is not None:
             state.problem(member, "$", problem)
             return None
-    return digest.hexdigest(), size
+    return digest.hexdigest(), size, data
 
 
 def _read_package(state: _State, layout: V1Layout) -> tuple[BackupMeta, PackageRecord] | None:
@@ -188,12 +195,12 @@ def _pointers(state: _State, member: str, doc: EntityDoc) -> dict[str, Any] | No
     }
 
 
-def _register(state: _State, member: str, ref: str, kind: str, ctype: str) -> bool:
+def _register(state: _State, member: str, ref: str, kind: str, ctype: str, *, numbers: Iterable[int]) -> bool:
     first = state.seen.get(ref)
     if first is not None:
         state.problem(member, "$.entity.key", f"entity {ref!r} is also defined in {first.member}")
         return False
-    state.seen[ref] = _Seen(kind, ctype, member)
+    state.seen[ref] = _Seen(kind, ctype, member, frozenset(numbers))
     return True
 
 
@@ -233,7 +240,8 @@ def _read_container(state: _State, member: str, plan: RestorePlan | None) -> Non
             number=v.version_num, title=v.title, created=_version_created(state, v.created),
             children=tuple(ChildRecord(c) for c in v.container.children),
         ))
-    if not _register(state, member, e.key, CONTAINER, ctype) or pointers is None or plan is None:
+    numbers = [v.version_num for v in doc.version]
+    if not _register(state, member, e.key, CONTAINER, ctype, numbers=numbers) or pointers is None or plan is None:
         return
     plan.counts[ctype] += 1
     plan.counts["versions"] += len(versions)
@@ -275,6 +283,8 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
     pointers = _pointers(state, member, doc)
     numbers = {v.version_num for v in doc.version}
     media: dict[int, list[MediaRecord]] = {}
+    members: dict[int, dict[str, str]] = {}
+    olx: dict[int, tuple[str, bytes]] = {}
     for n, entries in sorted(files.versions.items()):
         if n not in numbers:
             for _, name in entries:
@@ -292,29 +302,37 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
             hashed = _hash_member(state, name, olx=is_olx)
             if hashed is None:
                 continue
-            sha, size = hashed
+            sha, size, data = hashed
             if plan is not None:
                 plan.blobs.setdefault(sha, name)
                 plan.blob_sizes[sha] = size
+            members.setdefault(n, {})[path] = name
+            if data is not None:
+                olx[n] = (name, data)
             if is_olx:
                 records.append(MediaRecord(path, sha, size, olx_media_type(files.type), True, False))
             else:
                 records.append(MediaRecord(path, sha, size, guess_media_type(path), False, True))
-    if code is None or not _register(state, member, e.key, COMPONENT, files.type):
+    if code is None or not _register(state, member, e.key, COMPONENT, files.type, numbers=numbers):
         return
-    if pointers is None or plan is None:
+    if pointers is None:
         return
     versions = tuple(sorted((
         VersionRecord(number=v.version_num, title=v.title, created=_version_created(state, v.created),
                       media=tuple(media.get(v.version_num, ())))
         for v in doc.version), key=lambda v: v.number))
+    record = check_component(
+        EntityRecord(ref=e.key, kind=COMPONENT, namespace=files.namespace, type=files.type, code=code,
+                     can_stand_alone=e.can_stand_alone, created=e.created, versions=versions, **pointers),
+        registry=state.registry, member=member, olx=olx, media_members=members, open_member=state.reader.open,
+        limits=state.limits, problems=state.problems,
+    )  # fmt: skip
+    if plan is None:
+        return
     plan.counts[f"{files.namespace}:{files.type}"] += 1
     plan.counts["versions"] += len(versions)
     plan.counts["media"] += sum(len(v.media) for v in versions)
-    plan.add_entity(EntityRecord(
-        ref=e.key, kind=COMPONENT, namespace=files.namespace, type=files.type, code=code,
-        can_stand_alone=e.can_stand_alone, created=e.created, versions=versions, **pointers,
-    ))
+    plan.add_entity(record)
 
 
 def _read_collections(state: _State, layout: V1Layout, plan: RestorePlan | None) -> None:
@@ -342,13 +360,28 @@ def _read_collections(state: _State, layout: V1Layout, plan: RestorePlan | None)
 def _check_children(state: _State) -> None:
     for member, path, ctype, ref in state.children:
         target = state.seen.get(ref)
-        want = _CHILD_KIND[ctype]
         if target is None:
             state.problem(member, path, f"no valid entity {ref!r} in this archive")
-        elif want is None and target.kind != COMPONENT:
-            state.problem(member, path, f"a unit holds components; {ref!r} is a {target.type}")
-        elif want is not None and (target.kind != CONTAINER or target.type != want):
-            state.problem(member, path, f"a {ctype} holds {want}s; {ref!r} is a {target.type}")
+            continue
+        reason = child_problem(state.registry, ctype, target.kind, target.type)
+        if reason is not None:
+            state.problem(member, path, f"{reason}; {ref!r} is a {target.type}")
+
+
+def _lookup(state: _State) -> Callable[[str], TargetInfo | None]:
+    def lookup(ref: str) -> TargetInfo | None:
+        seen = state.seen.get(ref)
+        if seen is None:
+            return None
+        etype = seen.type if seen.kind == CONTAINER else ref.rsplit(":", 1)[0]
+        return TargetInfo(seen.kind, etype, seen.versions.__contains__)
+    return lookup
+
+
+def _default_registry() -> Registry:
+    from ..registry import default_registry
+
+    return default_registry()
 
 
 def read_v1(
@@ -356,12 +389,14 @@ def read_v1(
     *,
     limits: Limits = DEFAULT_LIMITS,
     progress: Callable[[int], None] | None = None,
+    registry: Registry | None = None,
 ) -> RestorePlan:
     """Validate a v1 archive completely; return its plan or raise :class:`ArchiveInvalid` with every problem.
 
-    ``progress`` is called with the number of members processed as they are.
+    ``progress`` is called with the number of members processed as they are. ``registry`` supplies the
+    type-specific checks and the plugins (default: everything installed).
     """
-    state = _State(reader, limits, progress=progress)
+    state = _State(reader, limits, registry or _default_registry(), progress=progress)
     layout = classify(reader.names())
     state.problems.extend(layout.problems)
     head = _read_package(state, layout)
@@ -373,8 +408,12 @@ def read_v1(
             _read_component(state, files, plan)
         _check_children(state)
         _read_collections(state, layout, plan)
-        if state.problems or plan is None:
+        read_payload_members(reader, layout.payloads, prefix=layout.prefix, limits=limits, registry=state.registry,
+                             lookup=_lookup(state), plan=plan, problems=state.problems)
+        state.tick(len(layout.payloads))
+        if plan is None or any(p.severity != "warning" for p in state.problems):
             raise ArchiveInvalid(state.problems)
+        plan.add_warnings(state.problems)
         if layout.ignored:
             plan.notes.append(f"{len(layout.ignored)} member(s) outside entities/ and collections/ ignored: "
                               + ", ".join(layout.ignored[:5]))

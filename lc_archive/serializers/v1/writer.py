@@ -5,7 +5,9 @@ in ref order: a container as ``entities/<name>.toml``; a component as its missin
 directories, ``entities/<ns>/<type>/<name>.toml``, then for the draft and then the published version
 (if different) the directories ``<name>/``, ``<name>/component_versions/``, ``v<N>/``, ``v<N>/static/``
 (always) and the version's media files in media order, each preceded by its missing directories;
-finally ``collections/<name>.toml`` for every enabled collection in creation order. File names come
+then ``collections/<name>.toml`` for every enabled collection in creation order; finally the plugin
+payloads (``plugins/<plugin>/...json``, byte for byte, see :mod:`..plugin_members`; openedx-core's
+reader ignores them). File names come
 from one :class:`~.names.NameAllocator` (entities by ref, then collections).
 
 Entry timestamps (spec §2.4): ``package.toml`` and the two top directories get the package's
@@ -38,6 +40,7 @@ from ...errors import LcArchiveError
 from ...faults import fault_point
 from ...stores.base import PackageSource
 from ...stores.records import CONTAINER, CollectionRecord, EntityRecord, MediaRecord, VersionRecord
+from ..plugin_members import PayloadNames
 from .media_types import guess_media_type, olx_media_type
 from .names import NameAllocator
 from .toml_render import render_collection, render_entity, render_package, written_versions
@@ -64,6 +67,7 @@ _LOSSES = {
     "media_types": "{n} media types not carried (readers re-derive them from the file name)",
     "storage_modes": "{n} media text/file storage modes not carried",
     "toml_media": "{n} media files ending in '.toml' left out (openedx-core 1.15.2's reader crashes on them)",
+    "version_payloads": "{n} plugin payloads of versions that v1 does not carry left out",
 }
 _WARNINGS = {
     "version_dir_paths": "{n} media paths contain 'v<N>/' of their own version "
@@ -88,6 +92,7 @@ class V1WriteStats:
     versions: int = 0
     media_files: int = 0
     media_bytes: int = 0
+    payloads: int = 0
     members: int = 0
     loss_counts: dict[str, int] = field(default_factory=dict)
     warning_counts: dict[str, int] = field(default_factory=dict)
@@ -151,7 +156,8 @@ class _Emitter:
         self.out.add_bytes(name, text.encode("utf-8"), when, compress=True)
         fault_point("backup.toml")
 
-    def entity(self, entity: EntityRecord) -> None:
+    def entity(self, entity: EntityRecord) -> list[VersionRecord]:
+        """Write one entity; return the versions written."""
         try:
             versions = written_versions(entity)
         except ValueError as exc:
@@ -168,7 +174,7 @@ class _Emitter:
             name = self.names.allocate(entity.ref, "entities")
             self.text(f"entities/{name}.toml", document, latest)
             self.stats.containers += 1
-            return
+            return versions
         if _dir_problem(entity.namespace) or _dir_problem(entity.type):
             raise LcArchiveError(
                 f"entity {entity.ref!r}: component type {entity.namespace!r}/{entity.type!r} "
@@ -180,6 +186,21 @@ class _Emitter:
         for version in versions:
             self.component_version(entity, f"{scope}/{name}/component_versions/v{version.number}/", version)
         self.stats.components += 1
+        return versions
+
+    def payloads(self, written: set[tuple[str, int]]) -> None:
+        """Every plugin payload, byte for byte, except those of versions this archive does not carry."""
+        names = PayloadNames()
+        when = self.source.package.updated
+        for record in self.source.iter_payloads():
+            if record.version is not None and (record.entity or "", record.version) not in written:
+                self.losses["version_payloads"] += 1
+                continue
+            name = names.name(record)
+            self.dirs_for(name, when)
+            self.out.add_bytes(name, record.body, when, compress=True)
+            self.stats.payloads += 1
+            fault_point("backup.payload")
 
     def component_version(self, entity: EntityRecord, root: str, version: VersionRecord) -> None:
         self.dirs_for(root, version.created)
@@ -305,17 +326,23 @@ def write_v1(
     emitter.text("package.toml", document, package.updated)
     emitter.dirs_for("entities/", package.updated)
     emitter.dirs_for("collections/", package.updated)
+    # Version-scoped payloads travel only with the versions v1 carries: note which of their targets are written.
+    wanted = {(p.entity or "", p.version) for p in source.iter_payloads() if p.version is not None}
+    written: set[tuple[str, int]] = set()
     previous: str | None = None
     for entity in source.iter_entities(history="current"):
         if previous is not None and entity.ref <= previous:
             raise LcArchiveError(f"store yielded entity {entity.ref!r} after {previous!r}: not in ref order")
         previous = entity.ref
-        emitter.entity(entity)
+        versions = emitter.entity(entity)
+        if wanted:
+            written.update(t for v in versions if (t := (entity.ref, v.number)) in wanted)
         fault_point("backup.entity")
         if progress is not None:
             progress(1)
     for collection in source.iter_collections(include_disabled=True):
         emitter.collection(collection)
+    emitter.payloads(written)
     stats = emitter.finish()
     stats.members = out.entries - start
     return stats

@@ -8,6 +8,7 @@ The layout (``formats/v2.md`` §2)::
     entities/<namespace>/<type>/<component-stem>/v<N>/<media path>     a blob, at its first use only
     collections/<collection-stem>.toml
     publish_log.toml
+    plugins/<plugin>/...json                                           plugin payloads
     x/...                                                              reserved for extensions
     manifest.json                                                      always the last member
 
@@ -27,12 +28,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 
 from ...archive.limits import DEFAULT_LIMITS, Limits
+from ...archive.member_names import fold, name_problem
 from ..v1.names import MAX_STEM_BYTES, NameAllocator, slugify
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "EXTENSIONS",
     "MANIFEST",
     "PACKAGE",
+    "PLUGINS",
     "PUBLISH_LOG",
     "MemberKind",
     "MemberNames",
@@ -57,11 +59,12 @@ MANIFEST = "manifest.json"
 ENTITIES = "entities/"
 COLLECTIONS = "collections/"
 EXTENSIONS = "x/"
+PLUGINS = "plugins/"
+"""Plugin payloads: ``plugins/<plugin>/...json`` (see :mod:`lc_archive.serializers.plugin_members`)."""
 BLOB_FALLBACK_DIR = "_blobs"
 """Blobs whose media path cannot be a member name go to ``v<N>/_blobs/<sha256>``."""
 
 _VERSION_DIR = re.compile(r"v([1-9][0-9]{0,9})")
-_BAD_CHAR = re.compile(r"[\x00-\x1f\x7f\\:]")
 
 
 class MemberKind(Enum):
@@ -74,6 +77,7 @@ class MemberKind(Enum):
     COMPONENT = "component"
     BLOB = "blob"
     COLLECTION = "collection"
+    PAYLOAD = "payload"
     EXTENSION = "extension"
     DIRECTORY = "directory"
     UNKNOWN = "unknown"
@@ -99,6 +103,8 @@ def classify(name: str) -> Placed:
         return Placed(MemberKind.MANIFEST)
     if name.startswith(EXTENSIONS):
         return Placed(MemberKind.EXTENSION)
+    if name.startswith(PLUGINS) and name.endswith(".json") and name.count("/") >= 2:
+        return Placed(MemberKind.PAYLOAD)
     parts = name.split("/")
     if parts[0] == "collections" and len(parts) == 2 and name.endswith(".toml"):
         return Placed(MemberKind.COLLECTION)
@@ -110,40 +116,6 @@ def classify(name: str) -> Placed:
         if len(parts) >= 6 and (match := _VERSION_DIR.fullmatch(parts[4])):
             return Placed(MemberKind.BLOB, int(match.group(1)))
     return Placed(MemberKind.UNKNOWN)
-
-
-def fold(name: str) -> str:
-    """The key under which two names land on the same file on a case-insensitive filesystem.
-
-    The same folding as the ZIP pre-flight's duplicate check (NFC, case folding, NFC).
-    """
-    if name.isascii():
-        return name.lower()
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
-
-
-def name_problem(name: str, limits: Limits = DEFAULT_LIMITS) -> str | None:
-    """Why the ZIP pre-flight would refuse ``name`` as a file member (on its own), or None."""
-    if not name or name.startswith("/"):
-        return "empty or absolute"
-    ascii_name = name.isascii()
-    if not ascii_name and not unicodedata.is_normalized("NFC", name):
-        return "not in Unicode NFC"
-    if _BAD_CHAR.search(name):
-        return "contains a control character, '\\' or ':'"
-    wrapped = f"/{name}/"
-    if "//" in wrapped or "/./" in wrapped or "/../" in wrapped:
-        return "has an empty, '.' or '..' segment"
-    size = len(name) if ascii_name else len(name.encode("utf-8"))
-    if size > limits.max_path_length:
-        return f"longer than {limits.max_path_length} bytes"
-    if name.count("/") >= limits.max_path_depth:
-        return f"deeper than {limits.max_path_depth} segments"
-    if size > limits.max_name_component and any(
-        len(p.encode("utf-8")) > limits.max_name_component for p in name.split("/")
-    ):
-        return f"has a segment longer than {limits.max_name_component} bytes"
-    return None
 
 
 def _digest(identifier: str, size: int) -> str:

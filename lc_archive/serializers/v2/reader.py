@@ -21,7 +21,7 @@ import codecs
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -40,9 +40,11 @@ from ...stores.records import (
     PublishLogRecord,
     VersionRecord,
 )
+from ..checks import check_component, child_problem
 from ..documents import load_document
 from ..olx import check_olx, olx_parser
 from ..plan import BackupMeta, RestorePlan
+from ..plugin_members import TargetInfo, read_payload_members
 from ..safe_toml import TomlInvalid, parse_toml
 from .docs import (
     FORMAT,
@@ -61,11 +63,13 @@ from .docs import (
 )
 from .layout import MANIFEST, PACKAGE, PUBLISH_LOG, MemberKind, classify
 
+if TYPE_CHECKING:
+    from ..registry import Registry
+
 __all__ = ["KNOWN_FORMAT_VERSIONS", "V2RestorePlan", "is_v2", "read_v2", "verify_v2"]
 
 KNOWN_FORMAT_VERSIONS = frozenset({FORMAT_VERSION})
 _CHUNK = 64 * 1024
-_CHILD_KIND = {"unit": None, "subsection": "unit", "section": "subsection"}  # None: components
 
 
 @dataclass
@@ -125,9 +129,22 @@ class _Blob:
 
 
 @dataclass
+class _Pending:
+    """A component whose type-specific checks wait until the blobs that follow its TOML are streamed."""
+
+    record: EntityRecord
+    member: str
+    olx_shas: set[str]
+    olx: dict[str, bytes] = field(default_factory=dict)
+    """sha256 -> bytes of this component's block.xml blobs, caught while they streamed."""
+
+
+@dataclass
 class _State:
     reader: ArchiveReader
     limits: Limits
+    registry: Registry
+    plan: V2RestorePlan | None = None
     progress: Callable[[int], None] | None = None
     problems: list[Problem] = field(default_factory=list)
     listed: dict[str, tuple[int, str]] | None = None
@@ -147,6 +164,10 @@ class _State:
     verified_members: int = 0
     verified_bytes: int = 0
     extensions: list[str] = field(default_factory=list)
+    payloads: list[str] = field(default_factory=list)
+    pending: _Pending | None = None
+    late: list[_Pending] = field(default_factory=list)
+    """Components with a blob stored after a later entity (not in a writer's order): checked at the end."""
 
     def problem(self, member: str, path: str, message: str) -> None:
         self.problems.append(Problem(member, path, message))
@@ -390,11 +411,12 @@ def _read_component(state: _State, member: str, plan: V2RestorePlan | None) -> N
     plan.counts[f"{e.namespace}:{e.type}"] += 1
     plan.counts["versions"] += len(versions)
     plan.counts["media"] += sum(len(v.media) for v in versions)
-    plan.add_entity(EntityRecord(
+    record = EntityRecord(
         ref=e.ref, kind=COMPONENT, namespace=e.namespace, type=e.type, code=e.code,
         can_stand_alone=e.can_stand_alone, created=e.created, created_by=e.created_by, versions=versions,
         **_pointers(e),
-    ))  # fmt: skip
+    )  # fmt: skip
+    state.pending = _Pending(record, member, {m.sha256 for v in versions for m in v.media if m.path == "block.xml"})
 
 
 def _read_container(state: _State, member: str, plan: V2RestorePlan | None) -> None:
@@ -465,7 +487,11 @@ def _read_blob(state: _State, member: str) -> None:
         return
     checked = pieces is not None and listed is not None and listed[1] == sha
     if checked:
-        _check_olx(state, member, b"".join(pieces or ()), utf8)
+        data = b"".join(pieces or ())
+        _check_olx(state, member, data, utf8)
+        pending = state.pending
+        if pending is not None and sha in pending.olx_shas:
+            pending.olx[sha] = data
     state.blobs[sha] = _Blob(member, size, utf8, olx_checked=checked)
 
 
@@ -530,6 +556,66 @@ def _read_publish_log(state: _State, plan: V2RestorePlan | None) -> None:
         plan.publish_log = records
 
 
+def _finish_pending(state: _State, *, at_end: bool = False) -> None:
+    """Run the type-specific checks of the component read last, now that its blobs have streamed."""
+    pending, state.pending = state.pending, None
+    if pending is None:
+        return
+    if not at_end and any(m.sha256 not in state.blobs for v in pending.record.versions for m in v.media):
+        pending.olx.clear()
+        state.late.append(pending)  # a blob comes later (or never: reported by the reference checks)
+        return
+    olx: dict[int, tuple[str, bytes]] = {}
+    members: dict[int, dict[str, str]] = {}
+    for v in pending.record.versions:
+        for m in v.media:
+            blob = state.blobs.get(m.sha256)
+            if blob is None:
+                continue
+            members.setdefault(v.number, {})[m.path] = blob.member
+            if m.path == "block.xml":
+                data = pending.olx.get(m.sha256)
+                if data is None:
+                    data = _reread(state, blob.member, m.sha256)
+                if data is not None:
+                    olx[v.number] = (blob.member, data)
+    record = check_component(pending.record, registry=state.registry, member=pending.member, olx=olx,
+                             media_members=members, open_member=state.reader.open, limits=state.limits,
+                             problems=state.problems)
+    if state.plan is not None:
+        state.plan.add_entity(record)
+
+
+def _reread(state: _State, member: str, sha: str) -> bytes | None:
+    """A block.xml blob read again (it was streamed before the TOML using it), or None if unusable."""
+    if state.reader.member(member).size > state.limits.max_xml_size:
+        return None
+    try:
+        data = state.reader.read_bytes(member, max_size=state.limits.max_xml_size)
+    except ArchiveInvalid:
+        return None
+    if hashlib.sha256(data).hexdigest() != sha or check_olx(data, state.olx_parser) is not None:
+        return None
+    return data
+
+
+def _lookup(state: _State) -> Callable[[str], TargetInfo | None]:
+    def lookup(ref: str) -> TargetInfo | None:
+        seen = state.seen.get(ref)
+        if seen is None:
+            return None
+        etype = seen.type if seen.kind == CONTAINER else ref.rsplit(":", 1)[0]
+        return TargetInfo(seen.kind, etype, seen.has)
+    return lookup
+
+
+def _on_payload_read(state: _State) -> Callable[[str, bytes], None]:
+    def on_read(member: str, raw: bytes) -> None:
+        state.verify(member, len(raw), hashlib.sha256(raw).hexdigest())
+        state.tick()
+    return on_read
+
+
 # -- cross-references --------------------------------------------------------------------------------
 
 
@@ -538,14 +624,12 @@ def _check_references(state: _State) -> None:
     for member, i, j, ctype, ref, pinned in state.children:
         path = f"$.version[{i}].children[{j}]"
         target = seen.get(ref)
-        want = _CHILD_KIND[ctype]
+        reason = None if target is None else child_problem(state.registry, ctype, target.kind, target.type)
         if target is None:
             state.problem(member, f"{path}.ref", f"no valid entity {ref!r} in this archive")
-        elif want is None and target.kind != COMPONENT:
-            state.problem(member, f"{path}.ref", f"a unit holds components; {ref!r} is a {target.type}")
-        elif want is not None and (target.kind != CONTAINER or target.type != want):
+        elif reason is not None:
             kind = target.type if target.kind == CONTAINER else "component"
-            state.problem(member, f"{path}.ref", f"a {ctype} holds {want}s; {ref!r} is a {kind}")
+            state.problem(member, f"{path}.ref", f"{reason}; {ref!r} is a {kind}")
         elif pinned is not None and not target.has(pinned):
             state.problem(member, f"{path}.pinned", f"{ref!r} has no version {pinned}")
     for member, i, ref in state.members:
@@ -580,24 +664,35 @@ def _check_references(state: _State) -> None:
 # -- entry points ------------------------------------------------------------------------------------
 
 
+def _default_registry() -> Registry:
+    from ..registry import default_registry
+
+    return default_registry()
+
+
 def read_v2(
     reader: ArchiveReader,
     *,
     limits: Limits = DEFAULT_LIMITS,
     progress: Callable[[int], None] | None = None,
+    registry: Registry | None = None,
 ) -> V2RestorePlan:
     """Verify and validate a v2 archive completely; return its plan or raise :class:`ArchiveInvalid`
-    listing every problem. ``progress`` is called with ``1`` per member read (each is read once)."""
-    state = _State(reader, limits, progress)
+    listing every problem. ``progress`` is called with ``1`` per member read (each is read once).
+    ``registry`` supplies the type-specific checks and the plugins (default: everything installed)."""
+    state = _State(reader, limits, registry or _default_registry(), progress=progress)
     names = reader.names()
     _read_manifest(state, names)
     head = _read_package(state)
     plan = head[1] if head is not None else None
+    state.plan = plan
     try:
         codes: dict[str, str] = {}
         has_log = False
         for name in names:
             kind = classify(name).kind
+            if kind is not MemberKind.BLOB:
+                _finish_pending(state)
             if kind is MemberKind.COMPONENT:
                 _read_component(state, name, plan)
             elif kind is MemberKind.BLOB:
@@ -609,6 +704,8 @@ def read_v2(
             elif kind is MemberKind.PUBLISH_LOG:
                 has_log = True
                 _read_publish_log(state, plan)
+            elif kind is MemberKind.PAYLOAD:
+                state.payloads.append(name)
             elif kind is MemberKind.EXTENSION:
                 state.extensions.append(name)
                 _stream(state, name, utf8=False)
@@ -619,12 +716,20 @@ def read_v2(
                 state.problem(name, "$", "fits nowhere in the v2 layout (formats/v2.md §2)")
                 state.tick()
             # PACKAGE and MANIFEST are already read
+        _finish_pending(state)
+        for pending in state.late:
+            state.pending = pending
+            _finish_pending(state, at_end=True)
         if not has_log:
             state.problem(PUBLISH_LOG, "$", "missing: a v2 archive always has publish_log.toml "
                                             "(empty when nothing was published)")
         _check_references(state)
-        if state.problems or plan is None:
+        read_payload_members(reader, state.payloads, limits=limits, registry=state.registry,
+                             lookup=_lookup(state), plan=plan, problems=state.problems,
+                             on_read=_on_payload_read(state))
+        if plan is None or any(p.severity != "warning" for p in state.problems):
             raise ArchiveInvalid(state.problems)
+        plan.add_warnings(state.problems)
         plan.blobs = {sha: blob.member for sha, blob in state.blobs.items()}
         plan.blob_sizes = {sha: blob.size for sha, blob in state.blobs.items()}
         plan.verified_members = state.verified_members
@@ -644,10 +749,11 @@ def verify_v2(
     *,
     limits: Limits = DEFAULT_LIMITS,
     progress: Callable[[int], None] | None = None,
+    registry: Registry | None = None,
 ) -> dict[str, Any]:
     """``lc-archive verify`` for v2: re-read every member, check it against the manifest and
     validate everything (:func:`read_v2`); return the summary or raise :class:`ArchiveInvalid`."""
-    with read_v2(reader, limits=limits, progress=progress) as plan:
+    with read_v2(reader, limits=limits, progress=progress, registry=registry) as plan:
         return plan.summary()
 
 

@@ -29,9 +29,11 @@ from typing import BinaryIO
 
 from ...archive.zip_writer import ArchiveWriter, EntryConflict, is_compressible
 from ...errors import LcArchiveError
+from ...faults import fault_point
 from ...model.types import CONTAINER_TYPES, media_path_problem
 from ...stores.base import PackageSource
 from ...stores.records import CONTAINER, EntityRecord, MediaRecord, VersionRecord
+from ..plugin_members import PayloadNames
 from .layout import PACKAGE, PUBLISH_LOG, MemberNames
 from .manifest import CHUNK_SIZE, ManifestedWriter
 from .render import render_collection, render_entity, render_package, render_publish_log
@@ -56,6 +58,8 @@ class V2WriteStats:
     blob_bytes: int = 0
     collections: int = 0
     publish_events: int = 0
+    payloads: int = 0
+    """Plugin payloads written (byte for byte)."""
     members: int = 0
     """Members written, ``manifest.json`` included."""
 
@@ -85,6 +89,7 @@ class _Emitter:
 
     def toml(self, name: str, text: str, when: datetime) -> None:
         self.out.add_bytes(name, text.encode("utf-8"), when, compress=True)
+        fault_point("backup.toml")
 
     def entity(self, entity: EntityRecord) -> None:
         self.check(entity)
@@ -162,6 +167,7 @@ class _Emitter:
         self.stored.add(sha)
         self.stats.blobs += 1
         self.stats.blob_bytes += size
+        fault_point("backup.media")
 
 
 def write_v2(
@@ -197,6 +203,7 @@ def write_v2(
                 raise LcArchiveError(f"store yielded entity {entity.ref!r} after {previous!r}: not in ref order")
             previous = entity.ref
             emitter.entity(entity)
+            fault_point("backup.entity")
             if progress is not None:
                 progress(1)
         for collection in source.iter_collections(include_disabled=True):
@@ -226,6 +233,11 @@ def write_v2(
         except ValueError as exc:
             raise LcArchiveError(f"publish log: {exc}") from exc
         emitter.stats.publish_events = events
+        names = PayloadNames()
+        for record in source.iter_payloads():
+            emitter.out.add_bytes(names.name(record), record.body, package.updated, compress=True)
+            emitter.stats.payloads += 1
+            fault_point("backup.payload")
         emitter.out.finish(package.updated)
     finally:
         emitter.out.close()
