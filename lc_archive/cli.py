@@ -1,9 +1,10 @@
-"""The ``lc-archive`` command line: backup, restore, validate, inspect, state, packages.
+"""The ``lc-archive`` command line: backup, restore, validate, inspect, state, packages, convert, diff.
 
 Exit status: 0 success, 1 the archive or the store refused the operation (every problem is printed,
 one per line, as ``member: field.path: message``; nothing is written), 2 bad usage, 130/143 interrupted
 by SIGINT/SIGTERM (a restore is rolled back, a backup leaves no file; a second signal during that
-cleanup is ignored).
+cleanup is ignored). ``diff`` works like ``diff(1)``: 0 identical, 1 different, 2 an error (an
+archive refused, a file missing, bad usage).
 
 ``restore``, ``validate`` and ``inspect`` take one flag per :class:`~lc_archive.archive.limits.Limits`
 field (``--max-members 5000``, ``--max-member-size 128MiB``, ...); ``lc-archive validate --help`` lists them.
@@ -29,6 +30,8 @@ from rich.table import Table
 from .archive.limits import DEFAULT_LIMITS, LIMIT_HELP, Limits, limit_unit, parse_limit
 from .archive.zip_reader import ArchiveReader
 from .backup import backup
+from .convert import convert
+from .diff import diff_archives, format_diff
 from .errors import ArchiveInvalid, LcArchiveError
 from .progress import NULL_PROGRESS
 from .progress import Progress as ProgressProtocol
@@ -187,12 +190,46 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 def _cmd_state(args: argparse.Namespace) -> int:
     with open_store(args.store, create=False) as store, store.read(args.ref) as source:
-        text = state_json(compute_state(source, media_types=args.media_types))
+        text = state_json(compute_state(source, media_types=args.media_types, all_versions=args.all_versions))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    limits = _limits(args)
+    created_at = datetime.fromisoformat(args.created_at) if args.created_at else None
+    with _progress(args) as progress:
+        result = convert(Path(args.input), Path(args.output), format=args.format, created_at=created_at,
+                         limits=limits, progress=progress,
+                         workdir=Path(args.workdir) if args.workdir else None)
+    data = result.as_dict()
+    def human() -> None:
+        _out.print(f"converted {args.input} ({result.input_format}) to {args.output} ({result.format}): "
+                   f"{result.entities} entities, {result.members} members, {result.archive_bytes:,} bytes "
+                   f"in {result.wall_s:.2f} s")
+        if not result.losses:
+            _out.print(f"  nothing lost: {result.format} carries everything the input held")
+        for loss in result.losses:
+            _out.print(f"  lost: {loss.message}")
+        for warning in result.warnings:
+            _out.print(f"  warning: {warning}")
+    _emit(args, data, human)
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    limits = _limits(args)
+    with _progress(args) as progress:
+        result = diff_archives(args.a, args.b, current_only=args.current_only, limits=limits, progress=progress,
+                               workdir=Path(args.workdir) if args.workdir else None)
+    def human() -> None:
+        for line in format_diff(result):
+            _out.print(line)
+    _emit(args, result.as_dict(), human)
+    return 0 if result.identical else 1
 
 
 def _cmd_packages(args: argparse.Namespace) -> int:
@@ -294,12 +331,42 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("store")
     s.add_argument("ref")
     s.add_argument("--media-types", action="store_true", help="append ';type/subtype' to media hashes")
+    s.add_argument("--all-versions", action="store_true",
+                   help="everything the store holds but site identity: every version with times, authors, "
+                        "media types and pins, disabled collections, the publish log, plugin payloads "
+                        "(lc-archive's own format, not the peer's; --media-types is then implied)")
     s.add_argument("-o", "--output", help="write to a file instead of stdout")
     s.set_defaults(func=_cmd_state)
 
     ls = sub.add_parser("packages", parents=[common], help="list the packages in a store")
     ls.add_argument("store")
     ls.set_defaults(func=_cmd_packages)
+
+    c = sub.add_parser("convert", parents=[common],
+                       help="convert an archive to v1 or v2 and report what the target format loses",
+                       description="Validate IN completely, restore it into a temporary SQLite store and back "
+                       "that up to OUT. The output keeps IN's package ref and created_at (unless "
+                       "--created-at), so the same input always gives the same bytes.")
+    c.add_argument("input", metavar="IN", help="archive to convert (v1 or v2)")
+    c.add_argument("output", metavar="OUT", help="archive to write (replaced atomically)")
+    c.add_argument("--format", choices=["v1", "v2"], required=True, help="format of OUT")
+    c.add_argument("--created-at", help="backup timestamp of OUT (ISO 8601; default: IN's own)")
+    c.add_argument("--workdir", help="directory for the temporary store (default: the system temp dir)")
+    _add_limit_flags(c)
+    c.set_defaults(func=_cmd_convert)
+
+    d = sub.add_parser("diff", parents=[common], help="compare two archives (v1 or v2); exit 0 identical, "
+                       "1 different, 2 error",
+                       description="Restore A and B into temporary SQLite stores and compare them entity by "
+                       "entity. Exit status like diff(1): 0 identical, 1 different, 2 error.")
+    d.add_argument("a", metavar="A", help="first archive")
+    d.add_argument("b", metavar="B", help="second archive")
+    d.add_argument("--current-only", action="store_true",
+                   help="compare only what 'state' shows: draft and published versions (title, media hashes, "
+                        "children), enabled collections; the content v1 carries")
+    d.add_argument("--workdir", help="directory for the temporary stores (default: the system temp dir)")
+    _add_limit_flags(d)
+    d.set_defaults(func=_cmd_diff, error_status=2)
     return p
 
 
@@ -319,6 +386,7 @@ def _on_signal(signum: int, frame: object) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    error_status: int = getattr(args, "error_status", 1)  # diff: 2, as diff(1)
     try:
         code: int = args.func(args)
         return code
@@ -330,13 +398,13 @@ def _run(args: argparse.Namespace) -> int:
             _err.print(f"{len(exc.problems)} problem(s); nothing was written:", style="bold red", markup=False)
             for problem in exc.problems:
                 sys.stderr.write(f"{problem}\n")
-        return 1
+        return error_status
     except (LcArchiveError, OSError) as exc:
         if args.json:
             sys.stdout.write(json.dumps({"ok": False, "error": str(exc)}, ensure_ascii=False) + "\n")
         else:
             sys.stderr.write(f"lc-archive: {exc}\n")
-        return 1
+        return error_status
     except KeyboardInterrupt as exc:
         signum = exc.signum if isinstance(exc, _Interrupted) else signal.SIGINT
         message = f"interrupted by {signal.Signals(signum).name}; nothing was written"

@@ -1,7 +1,8 @@
 """JSON Schemas of the v2 documents, generated from the pydantic models in :mod:`.docs`.
 
 ``formats/v2/schema/<kind>.schema.json``, one per document kind (``package``, ``component``,
-``container``, ``collection``, ``publish_log``, ``manifest``), describe the TOML documents as the
+``container``, ``collection``, ``publish_log``, ``manifest``) and ``payload`` (a plugin payload's
+JSON envelope), describe the TOML documents as the
 JSON a TOML-to-JSON converter gives (datetimes as RFC 3339 strings). TOML has no null: an optional
 key is simply absent, so optional values are not written as ``T | null`` and get no default.
 The test suite fails when the committed files differ from :func:`generate_schemas`.
@@ -21,6 +22,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from ..payloads import payload_schema
 from .docs import CollectionDoc, ComponentDoc, ContainerDoc, ManifestDoc, PackageDoc, PublishLogDoc
 
 __all__ = ["DOCUMENTS", "generate_schemas", "main", "write_schemas"]
@@ -74,11 +76,13 @@ def _schema(kind: str, model: type[BaseModel], member: str) -> dict[str, Any]:
 
 
 def generate_schemas() -> dict[str, str]:
-    """File name -> JSON text (2-space indent, UTF-8, final newline) for every document kind."""
-    return {
-        f"{kind}.schema.json": json.dumps(_schema(kind, model, member), indent=2, ensure_ascii=False) + "\n"
-        for kind, (model, member) in DOCUMENTS.items()
-    }
+    """File name -> JSON text (2-space indent, UTF-8, final newline) for every document kind.
+
+    Also ``payload.schema.json``, the envelope of a plugin payload (``formats/payloads.md``).
+    """
+    schemas = {f"{kind}.schema.json": _schema(kind, model, member) for kind, (model, member) in DOCUMENTS.items()}
+    schemas["payload.schema.json"] = payload_schema()
+    return {name: json.dumps(body, indent=2, ensure_ascii=False) + "\n" for name, body in schemas.items()}
 
 
 def write_schemas(directory: str | Path) -> list[Path]:
