@@ -37,6 +37,7 @@ from .progress import NULL_PROGRESS
 from .progress import Progress as ProgressProtocol
 from .restore import restore, validate
 from .serializers.formats import read_archive, verify_archive
+from .serializers.registry import default_registry
 from .state import compute_state, entity_type, state_json
 from .stores import open_store
 
@@ -96,7 +97,8 @@ def _cmd_backup(args: argparse.Namespace) -> int:
     with open_store(args.store, create=False) as store, _progress(args) as progress:
         result = backup(store, args.ref, Path(args.output), format=args.format, created_at=created_at,
                         created_by=args.created_by, created_by_email=args.created_by_email,
-                        origin_server=args.origin_server, progress=progress)
+                        origin_server=args.origin_server, progress=progress,
+                        collections=args.collection or (), entities=args.entity or ())
     data = result.as_dict()
     def human() -> None:
         _out.print(f"backed up {args.ref} to {args.output}: {data['entities']} entities, "
@@ -113,7 +115,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     limits = _limits(args)
     with open_store(args.store) as store, _progress(args) as progress:
         result = restore(args.file, store, ref=args.ref, user=args.user, dry_run=args.dry_run,
-                         limits=limits, progress=progress)
+                         limits=limits, progress=progress, strict=args.strict)
     data = result.as_dict()
     def human() -> None:
         verb = "would restore" if args.dry_run else "restored"
@@ -121,18 +123,31 @@ def _cmd_restore(args: argparse.Namespace) -> int:
                    f"{data['entities']} entities, {data['versions']} versions, {data['media_files']} media files, "
                    f"{data['collections']} collections, {data['distinct_blobs']} distinct blobs "
                    f"in {data['wall_s']:.2f} s")
+        _notes_and_warnings(data)
     _emit(args, data, human)
     return 0
+
+
+def _notes_and_warnings(summary: dict[str, Any]) -> None:
+    for note in summary.get("notes", []):
+        _out.print(f"note: {note}")
+    for warning in summary.get("warnings", []):
+        _err.print(f"{warning}")
+    if summary.get("warning_count", 0) > len(summary.get("warnings", [])):
+        _err.print(f"... {summary['warning_count'] - len(summary['warnings'])} more warning(s)")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     limits = _limits(args)
     with _progress(args) as progress:
-        summary = validate(args.file, limits=limits, progress=progress)
-    _emit(args, {"ok": True, **summary},
-          lambda: _out.print(f"{args.file}: valid {summary['format']} archive of {summary['package']['ref']} "
-                             f"({summary['entities']} entities, {summary['versions']} versions, "
-                             f"{summary['media_files']} media files, {summary['collections']} collections)"))
+        summary = validate(args.file, limits=limits, progress=progress, strict=not args.allow_warnings)
+    def human() -> None:
+        _out.print(f"{args.file}: valid {summary['format']} archive of {summary['package']['ref']} "
+                   f"({summary['entities']} entities, {summary['versions']} versions, "
+                   f"{summary['media_files']} media files, {summary['collections']} collections, "
+                   f"{summary['plugin_payloads']} plugin payloads)")
+        _notes_and_warnings(summary)
+    _emit(args, {"ok": True, **summary}, human)
     return 0
 
 
@@ -157,12 +172,22 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         rows: list[dict[str, Any]] = []
         for batch in plan.entity_batches():
             for e in batch:
-                rows.append({
+                # Facts are derived from the OLX (never read from the archive): of the draft, else the latest.
+                shown = e.version(e.draft) or (e.versions[-1] if e.versions else None)
+                facts = shown.facts if shown is not None else None
+                row: dict[str, Any] = {
                     "ref": e.ref, "type": entity_type(e), "draft": e.draft, "published": e.published,
                     "draft_deleted": e.draft_deleted,
                     "versions": [v.number for v in e.versions],
                     "media_bytes": sum(m.size for v in e.versions for m in v.media),
-                })
+                    "title": shown.title if shown is not None else None,
+                }
+                if facts is not None:
+                    row.update(display_name=facts.display_name, is_scorable=facts.is_scorable,
+                               max_score=facts.max_score)
+                    if facts.files:
+                        row["files"] = list(facts.files)
+                rows.append(row)
     summary["entity_list"] = rows
     def human() -> None:
         _out.print(f"{summary['package']['title']} ({summary['package']['ref']}), "
@@ -174,16 +199,24 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                    + f"; {summary['versions']} versions, {summary['media_files']} media files, "
                    f"{summary['distinct_blobs']} distinct blobs ({summary['blob_bytes']:,} bytes), "
                    f"{summary['collections']} collections")
-        table = Table("entity", "type", "draft", "published", "versions", "media bytes")
-        for r in rows[: args.limit] if args.limit else rows:
+        table = Table("entity", "type", "display name", "score", "draft", "published", "versions", "media bytes")
+        shown = rows[: args.limit] if args.limit else rows
+        for r in shown:
             draft = "deleted" if r["draft_deleted"] else ("-" if r["draft"] is None else str(r["draft"]))
-            table.add_row(r["ref"], r["type"], draft, "-" if r["published"] is None else str(r["published"]),
+            score = "" if r.get("is_scorable") is None else (
+                f"{r['max_score']:g}" if r["is_scorable"] and r.get("max_score") is not None else
+                "yes" if r["is_scorable"] else "no")
+            table.add_row(r["ref"], r["type"], r.get("display_name") or "", score, draft,
+                          "-" if r["published"] is None else str(r["published"]),
                           ",".join(map(str, r["versions"])), f"{r['media_bytes']:,}")
         _out.print(table)
         if args.limit and len(rows) > args.limit:
             _out.print(f"... {len(rows) - args.limit} more (use --limit 0 for all)")
-        for note in summary["notes"]:
-            _out.print(f"note: {note}")
+        for r in shown:
+            if "files" in r:
+                _out.print(f"code library {r['ref']} ({len(r['files'])} files): " + ", ".join(r["files"][:20])
+                           + (" ..." if len(r["files"]) > 20 else ""))
+        _notes_and_warnings(summary)
     _emit(args, summary, human)
     return 0
 
@@ -230,6 +263,23 @@ def _cmd_diff(args: argparse.Namespace) -> int:
             _out.print(line)
     _emit(args, result.as_dict(), human)
     return 0 if result.identical else 1
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    registry = default_registry()
+    entries = [dataclasses.asdict(e) for e in registry.entries()]
+    failures = [dataclasses.asdict(f) for f in registry.failures]
+    def human() -> None:
+        table = Table("id", "kind", "schema", "distribution", "version", "entry point")
+        for e in entries:
+            table.add_row(e["id"], e["kind"], "" if e["schema_version"] is None else str(e["schema_version"]),
+                          e["distribution"] or "", e["version"] or "", e["entry_point"] or "")
+        _out.print(table)
+        for f in failures:
+            _err.print(f"not loaded: {f['name']} ({f['entry_point']}"
+                       + (f", from {f['distribution']}" if f["distribution"] else "") + f"): {f['reason']}")
+    _emit(args, {"serializers": entries, "failures": failures}, human)
+    return 0
 
 
 def _cmd_packages(args: argparse.Namespace) -> int:
@@ -292,9 +342,14 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("store", help="store URL (sqlite:///lib.db, postgresql+psycopg://...) or a SQLite path")
     b.add_argument("ref", help="package ref, e.g. lib:Org:LIB1")
     b.add_argument("-o", "--output", required=True, help="archive file to write (replaced atomically)")
-    b.add_argument("--format", choices=["v1", "v2"], default="v1",
-                   help="v1: the archive openedx-core 1.x restores (draft and published versions only); "
-                        "v2: lc-archive's own, with full history, each blob once and a checksummed manifest")
+    b.add_argument("--format", choices=["v1", "v2"], default="v2",
+                   help="v2 (default): lc-archive's own, with full history, each blob once and a checksummed "
+                        "manifest; v1: the archive openedx-core 1.x restores (draft and published versions only)")
+    b.add_argument("--collection", action="append", metavar="CODE",
+                   help="back up only this collection's members, their children and the code libraries they "
+                        "use (repeatable)")
+    b.add_argument("--entity", action="append", metavar="REF",
+                   help="back up only this entity, its children and the code libraries it uses (repeatable)")
     b.add_argument("--created-at", help="pin the backup timestamp (ISO 8601), for reproducible archives")
     b.add_argument("--created-by", help="user name recorded as the archive's author")
     b.add_argument("--created-by-email", help="e-mail recorded with --created-by")
@@ -307,11 +362,16 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--ref", help="ref of the new package (default: a staged lp-restore:... ref)")
     r.add_argument("--user", help="user name for the staged ref (default: the current user)")
     r.add_argument("--dry-run", action="store_true", help="validate and report; write nothing")
+    r.add_argument("--strict", action="store_true",
+                   help="refuse warnings too (content openedx-core accepts but that is likely broken, such as an "
+                        "OLX reference to a static file the version lacks); by default they are listed")
     _add_limit_flags(r)
     r.set_defaults(func=_cmd_restore)
 
     v = sub.add_parser("validate", parents=[common], help="check an archive completely; exit 1 on problems")
     v.add_argument("file")
+    v.add_argument("--allow-warnings", action="store_true",
+                   help="list warnings (OLX references to missing static files...) but exit 0 for them")
     _add_limit_flags(v)
     v.set_defaults(func=_cmd_validate)
 
@@ -337,6 +397,10 @@ def _parser() -> argparse.ArgumentParser:
                         "(lc-archive's own format, not the peer's; --media-types is then implied)")
     s.add_argument("-o", "--output", help="write to a file instead of stdout")
     s.set_defaults(func=_cmd_state)
+
+    pl = sub.add_parser("plugins", parents=[common],
+                        help="list the installed serializers (lc-archive's own and plugins) and those that failed")
+    pl.set_defaults(func=_cmd_plugins)
 
     ls = sub.add_parser("packages", parents=[common], help="list the packages in a store")
     ls.add_argument("store")

@@ -1,8 +1,10 @@
 """`make demo`: the main job end to end on the embedded SQLite store, with the sample library.
 
 Runs the real CLI (`python -m lc_archive ...`) and prints each command and what it did:
-restore the sample archive into a fresh store, inspect it, back it up again, validate the backup,
-restore the backup into a second store and check both stores hold the same content.
+list the installed serializers, restore the sample archive (format v1, as openedx-core writes it)
+into a fresh store, inspect it, back it up again (format v2, full history), verify and validate the
+backup, restore it into a second store and check both stores hold the same content (every version),
+then convert the backup to v1 (with its loss report) and diff it against the v2 backup.
 """
 
 from __future__ import annotations
@@ -36,15 +38,21 @@ def main() -> None:
     backup_zip = work / "backup.zip"
     ref = "lib:Demo:SAMPLE"
 
+    run("plugins")
     run("restore", args.sample, store1, "--ref", ref)
     run("inspect", args.sample, "--limit", "20")
     run("backup", store1, ref, "-o", str(backup_zip), "--created-by", "demo")
+    run("verify", str(backup_zip))
     run("validate", str(backup_zip))
     run("restore", str(backup_zip), store2, "--ref", ref)
     first = run("state", store1, ref, capture=True)
     second = run("state", store2, ref, capture=True)
-    if first != second:
+    if first != second or run("state", store1, ref, "--all-versions", capture=True) != run(
+            "state", store2, ref, "--all-versions", capture=True):
         sys.exit("demo: the two stores differ (this is a bug)")
+    v1_zip = work / "backup-v1.zip"
+    run("convert", str(backup_zip), str(v1_zip), "--format", "v1")
+    run("diff", str(backup_zip), str(v1_zip), "--current-only")
     (work / "state.json").write_text(first, encoding="utf-8")
     print(f"\ndemo: both stores hold identical content ({len(first.splitlines())} lines of state in "
           f"{work / 'state.json'}); archive {backup_zip} is {backup_zip.stat().st_size:,} bytes.")

@@ -111,7 +111,11 @@ def test_backup_inspect_state(tmp_path: Path, store_file: Path, capsys: pytest.C
     data = json.loads(capsys.readouterr().out)
     assert data["entities"] == 3 and data["archive_bytes"] == out_zip.stat().st_size
     names = zipfile.ZipFile(out_zip).namelist()
-    assert names[:3] == ["package.toml", "entities/", "collections/"]
+    assert data["format"] == "v2"  # the default: v2, with every version and a manifest
+    assert names[0] == "package.toml" and names[-1] == "manifest.json"
+    assert main(["backup", url, "lib:Org:EXISTING", "-o", str(tmp_path / "v1.zip"), "--format", "v1", "-q"]) == 0
+    capsys.readouterr()
+    assert zipfile.ZipFile(tmp_path / "v1.zip").namelist()[:3] == ["package.toml", "entities/", "collections/"]
     assert main(["inspect", str(out_zip), "--json"]) == 0
     inspected = json.loads(capsys.readouterr().out)
     assert {e["ref"]: e["versions"] for e in inspected["entity_list"]}["xblock.v1:html:intro"] == [1, 2]

@@ -193,8 +193,9 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_lab_archives_are_valid(lab: Lab, tmp_path: Path) -> None:
     for data in (lab.new_backup, lab.old_backup):
         (tmp_path / "a.zip").write_bytes(data)
-        assert validate(tmp_path / "a.zip")["entities"] == lab.restored_counts["lc_entity"] - lab.pristine_counts[
-            "lc_entity"]
+        # The generated library, like openedx-core's generator, has dangling /static/figure.png references.
+        summary = validate(tmp_path / "a.zip", strict=False)
+        assert summary["entities"] == lab.restored_counts["lc_entity"] - lab.pristine_counts["lc_entity"]
 
 
 def test_restore_points_cover_every_step(lab: Lab) -> None:
