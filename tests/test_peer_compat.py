@@ -119,3 +119,26 @@ def test_our_v1_backup_restores_in_openedx_core(name: str, peer_dir: Path, peer_
         assert own["status"] == "success", own["errors"]
         reference = own["state"]
     assert state_json(got["state"]) == state_json(reference)
+
+
+V2_TO_V1 = ["fixtures/library_backup.zip", "archives/lib-N150-seed2.zip", "archives/probe/probe-draft_deleted.zip",
+            "archives/probe/probe-draft_reverted_older.zip"]
+
+
+@pytest.mark.parametrize("name", V2_TO_V1)
+def test_v2_converted_to_v1_restores_in_openedx_core(name: str, peer_dir: Path, peer_python: Path,
+                                                     tmp_path: Path) -> None:
+    """peer archive -> our store -> v2 backup -> `convert --format v1` -> openedx-core: the same state as
+    openedx-core reaches from its own archive."""
+    from lc_archive.convert import convert
+
+    zip_path = peer_dir / name
+    store, _ = _restore_here(zip_path, tmp_path)
+    backup(store, REF, tmp_path / "ours-v2.zip", format="v2", created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    store.close()
+    convert(tmp_path / "ours-v2.zip", tmp_path / "ours-v1.zip", format="v1")
+    got = _peer_restore(peer_dir, peer_python, tmp_path / "ours-v1.zip", tmp_path / "peer-ours.sqlite3")
+    assert got["status"] == "success", got["errors"]
+    own = _peer_restore(peer_dir, peer_python, zip_path, tmp_path / "peer-own.sqlite3")
+    assert own["status"] == "success", own["errors"]
+    assert state_json(got["state"]) == state_json(own["state"])
