@@ -440,7 +440,7 @@ def check(data: bytes, restore_too: bool, seed: Path, work: Path) -> None:
     before = sha(db)
     try:
         with open_store(f"sqlite:///{db}", create=False) as store:
-            restore(io.BytesIO(data), store, ref=TARGET)
+            restore(io.BytesIO(data), store, ref=TARGET, strict=True)  # strict, like validate
     except LcArchiveError as exc:
         note(f"restore: {type(exc).__name__}: {str(exc)[:500]}")
         assert refused is not None, f"validate accepted the archive but restore refused it: {exc}"

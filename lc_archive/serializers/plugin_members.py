@@ -19,9 +19,9 @@ has two payloads of one plugin, and hand the document to the plugin's serializer
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
 from ..archive.member_names import fold, name_problem
@@ -34,7 +34,7 @@ from .plan import RestorePlan
 if TYPE_CHECKING:
     from .registry import Registry
 
-__all__ = ["PAYLOADS_DIR", "PayloadNames", "TargetInfo", "is_payload_member", "read_payload_members"]
+__all__ = ["PAYLOADS_DIR", "PayloadNames", "TargetInfo", "entity_lookup", "is_payload_member", "read_payload_members"]
 
 PAYLOADS_DIR = "plugins/"
 
@@ -90,6 +90,31 @@ class TargetInfo:
     kind: str
     type: str
     has_version: Callable[[int], bool]
+
+
+class _Indexed(Protocol):
+    """What the readers' entity index holds per ref (``kind``, ``type``)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+
+def entity_lookup[S: _Indexed](
+    seen: Mapping[str, S], has_version: Callable[[S, int], bool]
+) -> Callable[[str], TargetInfo | None]:
+    """A ``lookup`` for :func:`read_payload_members` over a reader's index of the entities it accepted."""
+
+    def lookup(ref: str) -> TargetInfo | None:
+        entry = seen.get(ref)
+        if entry is None:
+            return None
+        etype = ref.rsplit(":", 1)[0] if entry.kind == "component" else entry.type
+        return TargetInfo(entry.kind, etype, lambda number: has_version(entry, number))
+
+    return lookup
 
 
 @dataclass

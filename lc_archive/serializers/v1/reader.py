@@ -41,7 +41,7 @@ from ..checks import check_component, child_problem
 from ..documents import load_document
 from ..olx import check_olx, olx_parser
 from ..plan import BackupMeta, RestorePlan
-from ..plugin_members import TargetInfo, read_payload_members
+from ..plugin_members import entity_lookup, read_payload_members
 from .docs import CollectionDoc, EntityDoc, PackageDoc
 from .layout import ComponentFiles, V1Layout, classify
 from .media_types import guess_media_type, olx_media_type
@@ -368,16 +368,6 @@ def _check_children(state: _State) -> None:
             state.problem(member, path, f"{reason}; {ref!r} is a {target.type}")
 
 
-def _lookup(state: _State) -> Callable[[str], TargetInfo | None]:
-    def lookup(ref: str) -> TargetInfo | None:
-        seen = state.seen.get(ref)
-        if seen is None:
-            return None
-        etype = seen.type if seen.kind == CONTAINER else ref.rsplit(":", 1)[0]
-        return TargetInfo(seen.kind, etype, seen.versions.__contains__)
-    return lookup
-
-
 def _default_registry() -> Registry:
     from ..registry import default_registry
 
@@ -408,8 +398,9 @@ def read_v1(
             _read_component(state, files, plan)
         _check_children(state)
         _read_collections(state, layout, plan)
+        lookup = entity_lookup(state.seen, lambda seen, n: n in seen.versions)
         read_payload_members(reader, layout.payloads, prefix=layout.prefix, limits=limits, registry=state.registry,
-                             lookup=_lookup(state), plan=plan, problems=state.problems)
+                             lookup=lookup, plan=plan, problems=state.problems)
         state.tick(len(layout.payloads))
         if plan is None or any(p.severity != "warning" for p in state.problems):
             raise ArchiveInvalid(state.problems)

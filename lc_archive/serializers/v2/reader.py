@@ -44,7 +44,7 @@ from ..checks import check_component, child_problem
 from ..documents import load_document
 from ..olx import check_olx, olx_parser
 from ..plan import BackupMeta, RestorePlan
-from ..plugin_members import TargetInfo, read_payload_members
+from ..plugin_members import entity_lookup, read_payload_members
 from ..safe_toml import TomlInvalid, parse_toml
 from .docs import (
     FORMAT,
@@ -599,16 +599,6 @@ def _reread(state: _State, member: str, sha: str) -> bytes | None:
     return data
 
 
-def _lookup(state: _State) -> Callable[[str], TargetInfo | None]:
-    def lookup(ref: str) -> TargetInfo | None:
-        seen = state.seen.get(ref)
-        if seen is None:
-            return None
-        etype = seen.type if seen.kind == CONTAINER else ref.rsplit(":", 1)[0]
-        return TargetInfo(seen.kind, etype, seen.has)
-    return lookup
-
-
 def _on_payload_read(state: _State) -> Callable[[str, bytes], None]:
     def on_read(member: str, raw: bytes) -> None:
         state.verify(member, len(raw), hashlib.sha256(raw).hexdigest())
@@ -725,7 +715,7 @@ def read_v2(
                                             "(empty when nothing was published)")
         _check_references(state)
         read_payload_members(reader, state.payloads, limits=limits, registry=state.registry,
-                             lookup=_lookup(state), plan=plan, problems=state.problems,
+                             lookup=entity_lookup(state.seen, _Seen.has), plan=plan, problems=state.problems,
                              on_read=_on_payload_read(state))
         if plan is None or any(p.severity != "warning" for p in state.problems):
             raise ArchiveInvalid(state.problems)
