@@ -269,3 +269,28 @@ def test_spec_example_is_what_the_tags_plugin_writes() -> None:
     tag = ObjectTag(taxonomy="subject", value="Physics", lineage=("Science", "Physics"))
     record = encode_payload(TagsSerializer(), [tag], entity="xblock.v1:problem:quiz-1")
     assert record.body.decode("utf-8") == example
+
+
+def test_a_changed_payload_member_fails_verify_and_restore(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A flipped byte (CRC error) or a rewritten payload (valid CRC, stale manifest): verify and restore
+    refuse, naming the member, and write nothing."""
+    with build(tmp_path / "a.db") as store:
+        backup(store, REF, tmp_path / "a.zip", format="v2", created_at=WHEN)
+    name = "plugins/tags/xblock.v1/problem/quiz-1.json"
+    with zipfile.ZipFile(tmp_path / "a.zip") as z:
+        info = z.getinfo(name)
+    data = bytearray((tmp_path / "a.zip").read_bytes())
+    data[info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + info.compress_size // 2] ^= 0xFF
+    (tmp_path / "flipped.zip").write_bytes(bytes(data))
+    rewritten = tmp_path / "rewritten.zip"
+    with zipfile.ZipFile(tmp_path / "a.zip") as src, zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item)
+            dst.writestr(item, body.replace(b"Physics", b"Chemistry") if item.filename == name else body)
+    for bad in (tmp_path / "flipped.zip", rewritten):
+        assert main(["verify", str(bad)]) == 1
+        assert f"{name}: $:" in capsys.readouterr().err
+        assert main(["restore", str(bad), str(tmp_path / "t.db"), "--ref", REF]) == 1
+        assert name in capsys.readouterr().err
+        with open_store(tmp_path / "t.db") as target:
+            assert target.package_refs() == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -93,3 +94,21 @@ def test_reopen_and_author(pg_url: str) -> None:
             assert [log.message for log in src.iter_publish_log()] == ["Initial"]
         with pytest.raises(PackageExists), s.write(pkg("lib:PG:1")):
             pass
+
+
+def test_plugin_payloads_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    """Payload bodies are kept byte for byte in PostgreSQL too, and come back in code-point order."""
+    from test_plugin_data import build, payload_members
+
+    from lc_archive.backup import backup
+    from lc_archive.restore import restore
+
+    with build(tmp_path / "src.db") as src:
+        backup(src, "lib:Org:PLUG", tmp_path / "a.zip", format="v2")
+    with open_store(pg_url) as s:
+        restore(tmp_path / "a.zip", s, ref="lib:Org:PLUG")
+        backup(s, "lib:Org:PLUG", tmp_path / "b.zip", format="v2")
+        with s.read("lib:Org:PLUG") as source:
+            keys = [p.target for p in source.iter_payloads()]
+    assert keys == sorted(keys) and len(keys) == 4
+    assert payload_members(tmp_path / "b.zip") == payload_members(tmp_path / "a.zip")
