@@ -57,7 +57,7 @@ def _mutation_count() -> int:
 
 
 MUTATIONS = _mutation_count()
-TESTS = 4  # bases x families: each test runs a quarter
+TESTS = 6  # bases x families: each test runs a sixth
 settings.register_profile(
     "lc-archive-mutation",
     max_examples=max(1, MUTATIONS // TESTS),
@@ -101,9 +101,38 @@ def _tiny() -> bytes:
     return _zip({name: data.encode() if isinstance(data, str) else data for name, data in tiny_members().items()})
 
 
+def _plugins() -> bytes:
+    """A v1 archive with plugin payloads (tags, notes) and a code library, written by lc-archive."""
+    import tempfile
+    from datetime import UTC, datetime
+
+    from lc_archive_tags import ObjectTag, TagsSerializer
+
+    from lc_archive.backup import backup
+    from lc_archive.serializers.payloads import encode_payload
+    from lc_archive.stores import open_store
+
+    library = _zip({"grader/__init__.py": b"def check(expect, ans):\n    return expect == ans\n"})
+    with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "s.db") as store:
+        with store.author("lib:Mut:PLUG", create={"title": "Plugins"}) as a:
+            lib = a.create_component("lc-archive.v1", "code_library", "grader")
+            a.add_component_version(lib, {"python_lib.zip": library})
+            quiz = a.create_component("xblock.v1", "problem", "quiz")
+            a.add_component_version(quiz, {"block.xml": '<problem display_name="Q"><script type="loncapa/python">'
+                                           "import grader</script><stringresponse answer='a'><textline/>"
+                                           "</stringresponse></problem>"})
+            a.publish()
+            tag = ObjectTag(taxonomy="subject", value="Optics", lineage=("Physics", "Optics"))
+            a.set_payload(encode_payload(TagsSerializer(), [tag], entity=quiz))
+            a.set_payload(encode_payload(TagsSerializer(), [tag]))
+        backup(store, "lib:Mut:PLUG", Path(tmp) / "a.zip", format="v1", created_at=datetime(2026, 1, 1, tzinfo=UTC))
+        return (Path(tmp) / "a.zip").read_bytes()
+
+
 BASES = {
     "tiny": _base("tiny", _tiny()),
     "sample": _base("sample", (REPO / "testdata" / "sample-library.zip").read_bytes()),
+    "plugins": _base("plugins", _plugins()),
 }
 
 
