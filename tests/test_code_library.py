@@ -6,6 +6,7 @@ Hostile zips are real: written with :mod:`zipfile` where it can express the atta
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import random
@@ -436,3 +437,32 @@ def test_library_backs_up_again_byte_for_byte(tmp_path: Path, fmt: Literal["v1",
     assert main(["inspect", str(tmp_path / "two.zip"), "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)["entity_list"]
     assert row["ref"] == REF and row["files"] == sorted(name for name in GOOD if isinstance(name, str))
+
+
+@pytest.mark.peer
+@pytest.mark.xdist_group("peer")
+def test_openedx_core_restores_a_v1_archive_with_a_code_library(peer_dir: Path, peer_python: Path,
+                                                                  tmp_path: Path) -> None:
+    """ADR 0003: in v1 a code library is an ordinary component that openedx-core 1.15.2 accepts and keeps."""
+    from test_peer_compat import REF as PEER_REF
+    from test_peer_compat import _peer_restore
+
+    from lc_archive.state import compute_state
+
+    zip_bytes = make_zip(GOOD)
+    store = open_store(f"sqlite:///{tmp_path / 'ours.db'}")
+    restore(peer_dir / "fixtures" / "library_backup.zip", store, ref=PEER_REF)
+    with store.author(PEER_REF) as a:
+        a.create_component(CODE_LIBRARY_NAMESPACE, CODE_LIBRARY_TYPE, "graders")
+        a.add_component_version(REF, {CODE_LIBRARY_MEDIA: zip_bytes}, title="Graders")
+        a.publish(refs=[REF])
+    backup(store, PEER_REF, tmp_path / "ours.zip", format="v1")
+    with store.read(PEER_REF) as source:
+        ours = compute_state(source)
+    store.close()
+    got = _peer_restore(peer_dir, peer_python, tmp_path / "ours.zip", tmp_path / "peer.sqlite3")
+    assert got["status"] == "success", got["errors"]
+    library = got["state"]["entities"][REF]
+    assert library["type"] == f"{CODE_LIBRARY_NAMESPACE}:{CODE_LIBRARY_TYPE}"
+    assert library["published"]["media"] == {CODE_LIBRARY_MEDIA: hashlib.sha256(zip_bytes).hexdigest()}
+    assert got["state"]["entities"][REF] == ours["entities"][REF]
