@@ -558,3 +558,19 @@ def test_name_check_matches_the_policy(name: str) -> None:
         return True
 
     assert outcome(zip_writer._check_name) == outcome(_check_name)
+
+
+@_SETTINGS
+@given(calls=_CALLS, output=_OUTPUTS, spill=st.sampled_from([1, 60, 400]))
+def test_same_bytes_when_the_central_directory_spills_to_disk(calls: list[Any], output: str, spill: int) -> None:
+    """Past _CENTRAL_IN_MEMORY bytes the central directory waits in a temporary file: same bytes."""
+    import lc_archive.archive.zip_writer as zw
+
+    before = zw._CENTRAL_IN_MEMORY
+    zw._CENTRAL_IN_MEMORY = spill
+    try:
+        archive = _assert_same(calls, output)
+    finally:
+        zw._CENTRAL_IN_MEMORY = before
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        assert zf.testzip() is None

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import stat
 import struct
 import tempfile
@@ -37,7 +38,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, NoReturn
+from typing import IO, BinaryIO, NoReturn
 from zlib import DEFLATED, Z_DEFAULT_COMPRESSION, compressobj, crc32
 
 from ..errors import LcArchiveError
@@ -82,6 +83,8 @@ _BUFFER_LIMIT = 1 << 20  # a streamed entry is gathered in memory up to this man
 # the kernel and faulted in again each time (that costs up to 3x the compression itself).
 _FLUSH_AT = 1 << 20
 _DIRECT_WRITE = 256 << 10  # a body this large is written as it is rather than copied into a block
+_CENTRAL_IN_MEMORY = 4 << 20  # central directory records beyond this go to a temporary file
+_BLOCK = 1 << 20
 
 # Formats that are already compressed: DEFLATE would only cost time (and add a few bytes).
 _COMPRESSED_EXTENSIONS = """
@@ -154,6 +157,11 @@ def _dos_date_time(when: datetime) -> tuple[int, int]:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _fold(name: str) -> str:
+    """The key two names clash under on case-insensitive file systems (NFC, then case folding)."""
+    return name if name.isascii() and name.islower() else unicodedata.normalize("NFC", name).casefold()
 
 
 def _check_name(name: str) -> None:
@@ -259,8 +267,9 @@ class ArchiveWriter:
     * each central directory record is packed once, when its entry is written, into one bytearray.
 
     Memory: about 1 MiB of output not yet written, the streamed entry being gathered (the DEFLATE
-    output of at most 1 MiB of input, plus one chunk), and the central directory (46 bytes and the
-    name per entry, where zipfile kept a ``ZipInfo``).
+    output of at most 1 MiB of input, plus one chunk), up to 4 MiB of central directory records (the
+    rest waits in a temporary file, where zipfile kept a ``ZipInfo`` per entry), and one dictionary
+    entry per name for the duplicate and case-collision checks.
     """
 
     def __init__(self, target: str | os.PathLike[str] | BinaryIO) -> None:
@@ -292,11 +301,12 @@ class ArchiveWriter:
         self._start_dir = start  # the end of the last complete entry (zipfile's start_dir)
         self._parts: list[bytes] = []  # output not yet written, in order
         self._pending = 0  # bytes in _parts
-        self._central = bytearray()
+        self._central = bytearray()  # central directory records not yet spooled
+        self._central_spool: IO[bytes] | None = None  # the records beyond _CENTRAL_IN_MEMORY bytes
+        self._central_size = 0
         self._count = 0  # central directory records (entries cut short by an exception included)
         self._writing = False
-        self._names: set[str] = set()
-        self._folded: dict[str, str] = {}  # NFC + casefold -> the name written
+        self._taken: dict[str, str] = {}  # _fold(name) -> the name written (one str when they are equal)
         self._stamps: dict[datetime, tuple[int, int]] = {}
         self.entries = 0
         """Number of entries written so far."""
@@ -313,7 +323,7 @@ class ArchiveWriter:
 
     def has(self, name: str) -> bool:
         """Whether an entry with exactly this name was written."""
-        return name in self._names
+        return self._taken.get(_fold(name)) == name
 
     def add_dir(self, name: str, when: datetime) -> None:
         """A directory entry; ``name`` must end in ``/``."""
@@ -382,7 +392,7 @@ class ArchiveWriter:
             central = self._central
             count = self._count
             offset = self._start_dir  # zipfile's start_dir
-            end = self._pos + len(central)
+            end = self._pos + self._central_size + len(central)
             size = end - offset
             tail = b""
             if count > _FILECOUNT_LIMIT or offset > _ZIP64_LIMIT or size > _ZIP64_LIMIT:
@@ -391,30 +401,49 @@ class ArchiveWriter:
                 count, size, offset = min(count, 0xFFFF), min(size, 0xFFFFFFFF), min(offset, 0xFFFFFFFF)
             tail += _END.pack(_END_SIG, 0, 0, count, count, size, offset, 0)
             self._flush()
+            if self._central_spool is not None:
+                self._central_spool.seek(0)
+                shutil.copyfileobj(self._central_spool, fp, _BLOCK)
             fp.write(central)
             fp.write(tail)
             fp.flush()
         finally:
             self._fp = None
             self._central = bytearray()
+            if self._central_spool is not None:
+                self._central_spool.close()
+                self._central_spool = None
             if self._own:
                 fp.close()
+
+    def _record(self, record: bytes) -> None:
+        """Keep one central directory record; past :data:`_CENTRAL_IN_MEMORY` bytes they go to a temp file."""
+        central = self._central
+        central += record
+        self._count += 1
+        if len(central) >= _CENTRAL_IN_MEMORY:
+            if self._central_spool is None:
+                self._central_spool = tempfile.TemporaryFile(prefix="lc-archive-central-")  # noqa: SIM115
+            self._central_spool.write(central)
+            self._central_size += len(central)
+            central.clear()
 
     # -- entries -------------------------------------------------------------------------------------
 
     def _entry(self, name: str, when: datetime, method: int, announced: int) -> _Entry:
         """Check and claim ``name``, in zipfile's order (the name stays taken if a later step fails)."""
         _check_name(name)
-        names = self._names
-        if name in names:
+        taken = self._taken
+        folded = _fold(name)
+        first = taken.get(folded)
+        if first == name:
             raise EntryConflict(f"duplicate archive entry {name!r}")
-        other = name[:-1] if name.endswith("/") else name + "/"
-        if other in names:
-            raise EntryConflict(f"archive entry {name!r} clashes with {other!r}")
-        folded = name if name.isascii() and name.islower() else unicodedata.normalize("NFC", name).casefold()
-        if folded in self._folded:  # exact duplicates were refused above
-            raise EntryConflict(f"archive entry {name!r} collides with {self._folded[folded]!r} after Unicode "
+        if first is not None:
+            raise EntryConflict(f"archive entry {name!r} collides with {first!r} after Unicode "
                                 "normalisation and case folding (the names would clash on many file systems)")
+        other = taken.get(folded[:-1] if folded.endswith("/") else folded + "/")
+        if other is not None:
+            raise EntryConflict(f"archive entry {name!r} clashes with {other!r}")
         if name.isascii():
             encoded, flags = name.encode("ascii"), self._flags
         else:
@@ -423,8 +452,7 @@ class ArchiveWriter:
             except UnicodeEncodeError as exc:
                 raise EntryConflict(f"archive entry name {name!r} is not valid Unicode") from exc
             flags = self._flags | _UTF8
-        names.add(name)
-        self._folded.setdefault(folded, name)
+        taken[folded] = name
         # Equal naive or UTC datetimes give the same stamp, so those are cached by value (in other
         # zones, datetimes on either side of a DST fold compare equal but differ in UTC).
         if type(when) is datetime and (when.tzinfo is None or when.tzinfo is UTC):
@@ -470,8 +498,7 @@ class ArchiveWriter:
             self._pending += len(descriptor)
             end += len(descriptor)
         self._pos = self._start_dir = end
-        self._central += entry.record(crc, csize, usize)
-        self._count += 1
+        self._record(entry.record(crc, csize, usize))
         if self._pending >= _FLUSH_AT:
             self._flush()
 
@@ -544,8 +571,7 @@ class ArchiveWriter:
                 fp.write(entry.header(crc, csize, usize))
                 fp.seek(end)
             self._pos = self._start_dir = end
-            self._central += entry.record(crc, csize, usize)
-            self._count += 1
+            self._record(entry.record(crc, csize, usize))
 
         self._writing = True
         try:

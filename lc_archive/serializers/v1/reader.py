@@ -56,14 +56,14 @@ _CHUNK = 64 * 1024
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Seen:
     """The index kept for cross-reference checks: one small entry per entity."""
 
     kind: str
     type: str
     member: str
-    versions: frozenset[int] = frozenset()
+    versions: tuple[int, ...] = ()
 
 
 @dataclass
@@ -200,7 +200,7 @@ def _register(state: _State, member: str, ref: str, kind: str, ctype: str, *, nu
     if first is not None:
         state.problem(member, "$.entity.key", f"entity {ref!r} is also defined in {first.member}")
         return False
-    state.seen[ref] = _Seen(kind, ctype, member, frozenset(numbers))
+    state.seen[ref] = _Seen(kind, ctype, member, tuple(numbers))
     return True
 
 
