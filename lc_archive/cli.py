@@ -128,6 +128,14 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_table(table: Table) -> None:
+    """A table at the terminal's width; piped to a file, wide enough not to squeeze refs and titles."""
+    if _out.is_terminal:
+        _out.print(table)
+    else:
+        Console(highlight=False, markup=False, emoji=False, width=200).print(table)
+
+
 def _notes_and_warnings(summary: dict[str, Any]) -> None:
     for note in summary.get("notes", []):
         _out.print(f"note: {note}")
@@ -199,17 +207,18 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                    + f"; {summary['versions']} versions, {summary['media_files']} media files, "
                    f"{summary['distinct_blobs']} distinct blobs ({summary['blob_bytes']:,} bytes), "
                    f"{summary['collections']} collections")
-        table = Table("entity", "type", "display name", "score", "draft", "published", "versions", "media bytes")
+        table = Table("entity", "type", "name", "score", "draft", "published", "versions", "media bytes")
         shown = rows[: args.limit] if args.limit else rows
         for r in shown:
             draft = "deleted" if r["draft_deleted"] else ("-" if r["draft"] is None else str(r["draft"]))
             score = "" if r.get("is_scorable") is None else (
                 f"{r['max_score']:g}" if r["is_scorable"] and r.get("max_score") is not None else
                 "yes" if r["is_scorable"] else "no")
-            table.add_row(r["ref"], r["type"], r.get("display_name") or "", score, draft,
+            # The OLX's display_name (derived, for components), else the version title.
+            table.add_row(r["ref"], r["type"], r.get("display_name") or r.get("title") or "", score, draft,
                           "-" if r["published"] is None else str(r["published"]),
                           ",".join(map(str, r["versions"])), f"{r['media_bytes']:,}")
-        _out.print(table)
+        _print_table(table)
         if args.limit and len(rows) > args.limit:
             _out.print(f"... {len(rows) - args.limit} more (use --limit 0 for all)")
         for r in shown:
@@ -274,7 +283,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
         for e in entries:
             table.add_row(e["id"], e["kind"], "" if e["schema_version"] is None else str(e["schema_version"]),
                           e["distribution"] or "", e["version"] or "", e["entry_point"] or "")
-        _out.print(table)
+        _print_table(table)
         for f in failures:
             _err.print(f"not loaded: {f['name']} ({f['entry_point']}"
                        + (f", from {f['distribution']}" if f["distribution"] else "") + f"): {f['reason']}")
