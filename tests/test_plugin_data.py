@@ -294,3 +294,25 @@ def test_a_changed_payload_member_fails_verify_and_restore(tmp_path: Path, capsy
         assert name in capsys.readouterr().err
         with open_store(tmp_path / "t.db") as target:
             assert target.package_refs() == []
+
+
+def test_v2_blobs_stored_after_later_entities_are_still_checked(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A v2 archive in another order than a writer's (every blob moved to the end, before the publish log):
+    the type-specific checks still run, from the spooled 'late' components, with the same facts and warnings."""
+    from v2kit import members_of, rebuild
+
+    with build(tmp_path / "a.db", html='<html><![CDATA[<img src="/static/gone.png"/>]]></html>') as store:
+        backup(store, REF, tmp_path / "a.zip", format="v2", created_at=WHEN)
+    members = members_of(tmp_path / "a.zip")
+    blobs = [m for m in members if m.name.startswith("entities/") and m.name.count("/") >= 5]
+    rest = [m for m in members if m not in blobs]
+    at = next(i for i, m in enumerate(rest) if m.name == "publish_log.toml")
+    moved = rebuild(tmp_path / "moved.zip", [*rest[:at], *blobs, *rest[at:]])
+    for archive in (tmp_path / "a.zip", moved):
+        code = main(["validate", str(archive), "--json"])
+        out = json.loads(capsys.readouterr().out)
+        assert code == 1 and any("references /static/gone.png" in p["message"] for p in out["problems"])
+        assert main(["inspect", str(archive), "--json"]) == 0
+        rows = {r["ref"]: r for r in json.loads(capsys.readouterr().out)["entity_list"]}
+        assert rows[QUIZ]["display_name"] == "Quiz 2" and rows[QUIZ]["max_score"] == 2.0

@@ -43,7 +43,7 @@ from ...stores.records import (
 from ..checks import check_component, child_problem
 from ..documents import load_document
 from ..olx import check_olx, olx_parser
-from ..plan import BackupMeta, RestorePlan
+from ..plan import BackupMeta, RestorePlan, Spool
 from ..plugin_members import entity_lookup, read_payload_members
 from ..safe_toml import TomlInvalid, parse_toml
 from .docs import (
@@ -166,8 +166,9 @@ class _State:
     extensions: list[str] = field(default_factory=list)
     payloads: list[str] = field(default_factory=list)
     pending: _Pending | None = None
-    late: list[_Pending] = field(default_factory=list)
-    """Components with a blob stored after a later entity (not in a writer's order): checked at the end."""
+    late: Spool[tuple[EntityRecord, str]] = field(default_factory=Spool)
+    """Components with a blob stored after a later entity (not in a writer's order), spooled to disk
+    (a hostile order could make them all late): checked at the end."""
 
     def problem(self, member: str, path: str, message: str) -> None:
         self.problems.append(Problem(member, path, message))
@@ -563,7 +564,7 @@ def _finish_pending(state: _State, *, at_end: bool = False) -> None:
         return
     if not at_end and any(m.sha256 not in state.blobs for v in pending.record.versions for m in v.media):
         pending.olx.clear()
-        state.late.append(pending)  # a blob comes later (or never: reported by the reference checks)
+        state.late.append((pending.record, pending.member))  # a blob comes later (or never: see the references)
         return
     olx: dict[int, tuple[str, bytes]] = {}
     members: dict[int, dict[str, str]] = {}
@@ -707,9 +708,11 @@ def read_v2(
                 state.tick()
             # PACKAGE and MANIFEST are already read
         _finish_pending(state)
-        for pending in state.late:
-            state.pending = pending
-            _finish_pending(state, at_end=True)
+        for batch in state.late.batches():
+            for record, member in batch:
+                state.pending = _Pending(record, member, set())
+                _finish_pending(state, at_end=True)
+        state.late.close()
         if not has_log:
             state.problem(PUBLISH_LOG, "$", "missing: a v2 archive always has publish_log.toml "
                                             "(empty when nothing was published)")
