@@ -81,7 +81,8 @@ class RestorePlan:
     package: PackageRecord
     blobs: dict[str, str] = field(default_factory=dict)
     """sha256 -> the archive member to read that blob from (each distinct blob once)."""
-    blob_sizes: dict[str, int] = field(default_factory=dict)
+    blob_bytes: int = 0
+    """Total size of the distinct blobs."""
     collections: list[CollectionRecord] = field(default_factory=list)
     publish_log: list[PublishLogRecord] = field(default_factory=list)
     """Publish events, oldest first (v1 carries none)."""
@@ -145,7 +146,7 @@ class RestorePlan:
             "publish_events": len(self.publish_log),
             "plugin_payloads": self.payload_count,
             "distinct_blobs": len(self.blobs),
-            "blob_bytes": sum(self.blob_sizes.values()),
+            "blob_bytes": self.blob_bytes,
             "notes": self.notes,
             "warnings": [str(w) for w in self.warnings],
             "warning_count": self.warning_count,

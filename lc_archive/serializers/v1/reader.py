@@ -303,9 +303,9 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
             if hashed is None:
                 continue
             sha, size, data = hashed
-            if plan is not None:
-                plan.blobs.setdefault(sha, name)
-                plan.blob_sizes[sha] = size
+            if plan is not None and sha not in plan.blobs:
+                plan.blobs[sha] = name
+                plan.blob_bytes += size
             members.setdefault(n, {})[path] = name
             if data is not None:
                 olx[n] = (name, data)

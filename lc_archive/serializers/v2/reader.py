@@ -55,6 +55,7 @@ from .docs import (
     ContainerDoc,
     ContainerEntityTable,
     ManifestDoc,
+    ManifestMember,
     MediaTable,
     PackageDoc,
     PointerTable,
@@ -268,11 +269,17 @@ def _read_manifest(state: _State, names: list[str]) -> None:
     except ValidationError as exc:
         state.problems.extend(problems_from(MANIFEST, exc))
         return
+    finally:
+        del raw  # the manifest grows with the package: free its text before the index is built
     if doc.format_version not in KNOWN_FORMAT_VERSIONS:
         state.problem(MANIFEST, "$.format_version", f"unsupported format version {doc.format_version}; "
                                                     f"this reader knows {FORMAT_VERSION}")
     listed: dict[str, tuple[int, str]] = {}
-    for i, m in enumerate(doc.members):
+    entries: list[ManifestMember | None] = list(doc.members)
+    doc.members.clear()
+    for i in range(len(entries)):
+        m, entries[i] = entries[i], None  # each model is freed as soon as it is indexed (lower peak)
+        assert m is not None
         if m.name in listed:
             state.problem(MANIFEST, f"$.members[{i}].name", f"lists {m.name!r} more than once")
         elif m.name == MANIFEST:
@@ -281,7 +288,7 @@ def _read_manifest(state: _State, names: list[str]) -> None:
             state.problem(MANIFEST, f"$.members[{i}].name", f"lists {m.name!r}, which is not in the archive")
         else:
             listed[m.name] = (m.size, m.sha256)
-    del doc
+    del doc, entries
     archive_order = []
     for name in names:
         if name == MANIFEST or name.endswith("/"):
@@ -482,6 +489,8 @@ def _read_blob(state: _State, member: str) -> None:
     if streamed is None:
         return
     sha, size, utf8 = streamed
+    if listed is not None and listed[1] == sha:
+        sha = listed[1]  # one string for the manifest's index and the blob index
     first = state.blobs.get(sha)
     if first is not None:
         state.problem(member, "$", f"holds the same bytes as {first.member}; a v2 archive stores each blob once")
@@ -723,8 +732,11 @@ def read_v2(
         if plan is None or any(p.severity != "warning" for p in state.problems):
             raise ArchiveInvalid(state.problems)
         plan.add_warnings(state.problems)
+        state.listed = None  # the biggest indexes go before the plan's own is built (lower peak)
+        state.uses.clear()
         plan.blobs = {sha: blob.member for sha, blob in state.blobs.items()}
-        plan.blob_sizes = {sha: blob.size for sha, blob in state.blobs.items()}
+        plan.blob_bytes = sum(blob.size for blob in state.blobs.values())
+        state.blobs.clear()
         plan.verified_members = state.verified_members
         plan.verified_bytes = state.verified_bytes
         if state.extensions:
