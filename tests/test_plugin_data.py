@@ -316,3 +316,37 @@ def test_v2_blobs_stored_after_later_entities_are_still_checked(tmp_path: Path,
         assert main(["inspect", str(archive), "--json"]) == 0
         rows = {r["ref"]: r for r in json.loads(capsys.readouterr().out)["entity_list"]}
         assert rows[QUIZ]["display_name"] == "Quiz 2" and rows[QUIZ]["max_score"] == 2.0
+
+
+def test_hostile_payload_members_are_all_reported(tmp_path: Path) -> None:
+    """Every payload problem of one archive is reported at once, each on its member and path."""
+    from lc_archive.errors import ArchiveInvalid
+    from lc_archive.restore import validate
+
+    with build(tmp_path / "a.db") as store:
+        backup(store, REF, tmp_path / "a.zip", format="v1", created_at=WHEN)
+    tag = {"tags": [{"taxonomy": "t", "value": "v", "lineage": ["v"]}]}
+    extra = {
+        "plugins/tags/nope.json": render_payload("tags", 2, tag, entity="xblock.v1:html:nope"),
+        "plugins/tags/v9.json": render_payload("tags", 2, tag, entity=QUIZ, version=9),
+        "plugins/tags/again.json": render_payload("tags", 2, tag, entity=QUIZ),
+        "plugins/notes/misplaced.json": render_payload("tags", 2, tag, entity=INTRO),
+        "plugins/tags/deep.json": b'{"data": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        "plugins/tags/dup.json": b'{"plugin": "tags", "plugin": "tags", "schema_version": 2, "data": {}}',
+        "plugins/readme.txt": b"not a payload",
+    }
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(tmp_path / "a.zip") as src, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item))
+        for name, body in extra.items():
+            dst.writestr(name, body)
+    with pytest.raises(ArchiveInvalid) as caught:
+        validate(bad)
+    found = {(p.member, p.path) for p in caught.value.problems}
+    for member, path in [("plugins/tags/nope.json", "$.entity"), ("plugins/tags/v9.json", "$.version"),
+                         ("plugins/tags/again.json", "$"), ("plugins/notes/misplaced.json", "$.plugin"),
+                         ("plugins/tags/deep.json", "$"), ("plugins/readme.txt", "$")]:
+        assert (member, path) in found, (member, path, sorted(found))
+    assert any(p.member == "plugins/tags/dup.json" and "plugin" in p.path + p.message
+               for p in caught.value.problems)
