@@ -350,3 +350,15 @@ def test_hostile_payload_members_are_all_reported(tmp_path: Path) -> None:
         assert (member, path) in found, (member, path, sorted(found))
     assert any(p.member == "plugins/tags/dup.json" and "plugin" in p.path + p.message
                for p in caught.value.problems)
+
+
+def test_restore_lists_warnings_and_strict_refuses_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with build(tmp_path / "a.db", html='<html><![CDATA[<img src="/static/gone.png"/>]]></html>') as store:
+        backup(store, REF, tmp_path / "a.zip", created_at=WHEN)
+    assert main(["restore", str(tmp_path / "a.zip"), str(tmp_path / "s.db"), "--ref", REF, "--strict"]) == 1
+    assert "warning: references /static/gone.png" in capsys.readouterr().err
+    with open_store(tmp_path / "s.db") as target:
+        assert target.package_refs() == []
+    assert main(["restore", str(tmp_path / "a.zip"), str(tmp_path / "s.db"), "--ref", REF, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["warning_count"] == 1 and "references /static/gone.png" in data["warnings"][0]
