@@ -441,8 +441,8 @@ class ArchiveWriter:
         if first is not None:
             raise EntryConflict(f"archive entry {name!r} collides with {first!r} after Unicode "
                                 "normalisation and case folding (the names would clash on many file systems)")
-        other = taken.get(folded[:-1] if folded.endswith("/") else folded + "/")
-        if other is not None:
+        other = name[:-1] if name.endswith("/") else name + "/"
+        if taken.get(_fold(other)) == other:
             raise EntryConflict(f"archive entry {name!r} clashes with {other!r}")
         if name.isascii():
             encoded, flags = name.encode("ascii"), self._flags
