@@ -18,7 +18,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 from .archive.limits import DEFAULT_LIMITS, Limits
 from .archive.zip_reader import ArchiveReader
@@ -27,11 +27,9 @@ from .faults import fault_point
 from .progress import NULL_PROGRESS, Progress
 from .serializers.formats import read_archive
 from .serializers.plan import RestorePlan
+from .serializers.registry import Registry
 from .stores.base import Store
 from .stores.records import PackageRecord
-
-if TYPE_CHECKING:
-    from .serializers.registry import Registry
 
 __all__ = ["RestoreResult", "restore", "staged_ref", "validate"]
 

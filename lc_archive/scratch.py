@@ -54,6 +54,9 @@ class _RenamedSource(PackageSource):
     def iter_payloads(self) -> Iterator[PayloadRecord]:
         return self._inner.iter_payloads()
 
+    def iter_payload_targets(self) -> Iterator[tuple[str, str | None, int | None]]:
+        return self._inner.iter_payload_targets()
+
     def open_blob(self, sha256: str) -> AbstractContextManager[BinaryIO]:
         return self._inner.open_blob(sha256)
 

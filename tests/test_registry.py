@@ -303,7 +303,9 @@ def test_component_lookup_order_and_fallback() -> None:
     assert type(r.component("xblock.v1", "video")) is AnyComponent
     r.register(Anything)
     assert type(r.component("xblock.v1", "video")) is Anything
-    assert r.container("unit") is None and r.collection() is None and r.plugin("tags") is None
+    # Containers fall back to the built-in rules, like components to `*`; unknown types have none.
+    assert type(r.container("unit")).__name__ == "UnitContainer" and r.get("container:unit") is None
+    assert r.container("chapter") is None and r.collection() is None and r.plugin("tags") is None
     r.register(Chapter)
     r.register(StrictCollections)
     assert r.container("chapter") is not None and r.collection() is not None

@@ -16,19 +16,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from ..archive.limits import Limits
 from ..errors import Problem
 from ..stores.records import EntityRecord, VersionRecord
 from .contract import ComponentVersionView
-
-if TYPE_CHECKING:
-    from .registry import Registry
+from .registry import Registry
 
 __all__ = ["check_component", "child_problem"]
-
-_CHILD_KIND = {"unit": None, "subsection": "unit", "section": "subsection"}  # None: components
 
 
 def check_component(
@@ -78,16 +74,12 @@ def check_component(
 def child_problem(registry: Registry, container_type: str, kind: str, child_type: str) -> str | None:
     """Why an entity of ``kind``/``child_type`` cannot be a child of a ``container_type``, or None.
 
-    Asks the container's serializer; without one, the built-in rule (a unit holds components, a
-    subsection units, a section subsections) applies.
+    Asks the container's serializer (the registry falls back to lc-archive's built-in rules).
     """
     serializer = registry.container(container_type)
-    if serializer is not None:
-        try:
-            return serializer.child_problem(kind, child_type)
-        except Exception as exc:  # plugin code
-            return f"the {serializer.id!r} serializer failed: {type(exc).__name__}: {exc}"
-    want = _CHILD_KIND.get(container_type)
-    if want is None:
-        return None if kind == "component" else f"a {container_type} holds components"
-    return None if kind == "container" and child_type == want else f"a {container_type} holds {want}s"
+    if serializer is None:  # an unknown container type: refused where the container itself is read
+        return None
+    try:
+        return serializer.child_problem(kind, child_type)
+    except Exception as exc:  # plugin code
+        return f"the {serializer.id!r} serializer failed: {type(exc).__name__}: {exc}"

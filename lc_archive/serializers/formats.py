@@ -8,16 +8,14 @@ is decided by the archive's contents, never by the file name.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
 from ..archive.zip_reader import ArchiveReader
 from .plan import RestorePlan
+from .registry import Registry
 from .v1.reader import read_v1
 from .v2.reader import is_v2, read_v2, verify_v2
-
-if TYPE_CHECKING:
-    from .registry import Registry
 
 __all__ = ["read_archive", "verify_archive"]
 

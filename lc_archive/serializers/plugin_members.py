@@ -19,9 +19,10 @@ has two payloads of one plugin, and hand the document to the plugin's serializer
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
 from ..archive.member_names import fold, name_problem
@@ -29,12 +30,19 @@ from ..archive.zip_reader import ArchiveReader
 from ..errors import ArchiveInvalid, Problem
 from ..stores.records import PayloadRecord
 from .contract import PayloadTarget
+from .payloads import check_payload, parse_payload
 from .plan import RestorePlan
+from .registry import Registry
 
-if TYPE_CHECKING:
-    from .registry import Registry
-
-__all__ = ["PAYLOADS_DIR", "PayloadNames", "TargetInfo", "entity_lookup", "is_payload_member", "read_payload_members"]
+__all__ = [
+    "PAYLOADS_DIR",
+    "PayloadNames",
+    "TargetInfo",
+    "component_type",
+    "entity_lookup",
+    "is_payload_member",
+    "read_payload_members",
+]
 
 PAYLOADS_DIR = "plugins/"
 
@@ -93,13 +101,19 @@ class TargetInfo:
 
 
 class _Indexed(Protocol):
-    """What the readers' entity index holds per ref (``kind``, ``type``)."""
+    """What the readers' entity index holds per ref: ``kind``, and ``type`` (``namespace:type`` of a
+    component, the container type of a container)."""
 
     @property
     def kind(self) -> str: ...
 
     @property
     def type(self) -> str: ...
+
+
+def component_type(namespace: str, type: str) -> str:
+    """``namespace:type``, one shared string per component type (readers keep one per entity)."""
+    return sys.intern(f"{namespace}:{type}")
 
 
 def entity_lookup[S: _Indexed](
@@ -111,8 +125,7 @@ def entity_lookup[S: _Indexed](
         entry = seen.get(ref)
         if entry is None:
             return None
-        etype = ref.rsplit(":", 1)[0] if entry.kind == "component" else entry.type
-        return TargetInfo(entry.kind, etype, lambda number: has_version(entry, number))
+        return TargetInfo(entry.kind, entry.type, lambda number: has_version(entry, number))
 
     return lookup
 
@@ -139,7 +152,6 @@ def read_payload_members(
     ``lookup`` answers for an entity ref of the archive (None: no such valid entity); ``on_read`` sees
     each member's bytes (the v2 reader checks them against its manifest).
     """
-    from .payloads import check_payload, parse_payload
 
     state = _Read()
     notes: list[str] = []

@@ -232,9 +232,10 @@ class Registry:
         return _any_component()
 
     def container(self, type: str) -> ContainerSerializer | None:
-        """The serializer of container type ``type`` (``unit``...), or None."""
+        """The serializer of container type ``type`` (``unit``...): the registered one, else lc-archive's
+        built-in rule for ``unit``/``subsection``/``section``; None for any other type."""
         serializer = self._serializers.get(f"container:{type}")
-        return serializer if isinstance(serializer, ContainerSerializer) else None
+        return serializer if isinstance(serializer, ContainerSerializer) else _builtin_container(type)
 
     def collection(self) -> CollectionSerializer | None:
         """The collection serializer, or None."""
@@ -296,6 +297,13 @@ def _any_component() -> ComponentSerializer:
     from .builtin.components import AnyComponent
 
     return AnyComponent()
+
+
+def _builtin_container(type: str) -> ContainerSerializer | None:
+    from .builtin.containers import BUILTIN_CONTAINERS
+
+    found = BUILTIN_CONTAINERS.get(type)
+    return found() if found is not None else None
 
 
 def _checked(obj: object) -> Serializer:

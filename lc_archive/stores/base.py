@@ -48,6 +48,12 @@ class PackageSource(ABC):
     def iter_payloads(self) -> Iterator[PayloadRecord]:
         """Plugin payloads, ordered by :attr:`PayloadRecord.target` (plugin, entity ref, version)."""
 
+    def iter_payload_targets(self) -> Iterator[tuple[str, str | None, int | None]]:
+        """``(plugin, entity ref, version)`` of every payload, in :meth:`iter_payloads` order, without
+        the bodies (stores override this with an index-only query)."""
+        for p in self.iter_payloads():
+            yield p.plugin, p.entity, p.version
+
     @abstractmethod
     def open_blob(self, sha256: str) -> AbstractContextManager[BinaryIO]:
         """A read-only binary stream over one blob's bytes (never loaded whole)."""

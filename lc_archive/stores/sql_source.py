@@ -224,23 +224,32 @@ class SqlSource(PackageSource):
             for r in rows:
                 yield PublishLogRecord(r.published_at, r.published_by, r.message, tuple(entries.get(r.id, ())))
 
-    def iter_payloads(self) -> Iterator[PayloadRecord]:
-        """Plugin payloads by plugin, entity ref (package scope first) and version (entity scope first).
-
-        The index (ids and keys) is read first and sorted in code-point order, whatever the database's
-        collation; bodies are then fetched a page at a time.
-        """
+    def _payload_index(self) -> list[tuple[int, str, str | None, int | None, int]]:
+        """``(id, plugin, ref, version, schema_version)`` of every payload, sorted in code-point order
+        (whatever the database's collation)."""
         q = (
             select(payload.c.id, payload.c.plugin, entity.c.ref, payload.c.version_number, payload.c.schema_version)
             .select_from(payload.outerjoin(entity, entity.c.id == payload.c.entity_id))
             .where(payload.c.package_id == self._id)
         )
-        index = sorted(self._conn.execute(q), key=lambda r: (r[1], r[2] or "", r[3] or 0))
-        for part in batched(index, _PAYLOAD_PAGE):
+        rows = [(r.id, r.plugin, r.ref, r.version_number, r.schema_version) for r in self._conn.execute(q)]
+        return sorted(rows, key=lambda r: (r[1], r[2] or "", r[3] or 0))
+
+    def iter_payloads(self) -> Iterator[PayloadRecord]:
+        """Plugin payloads by plugin, entity ref (package scope first) and version (entity scope first).
+
+        The index is read first; bodies are then fetched a page at a time.
+        """
+        for part in batched(self._payload_index(), _PAYLOAD_PAGE):
             bodies = {r[0]: r[1] for r in self._conn.execute(
                 select(payload.c.id, payload.c.body).where(payload.c.id.in_([r[0] for r in part])))}
             for pid, plugin, ref, number, schema in part:
                 yield PayloadRecord(plugin, schema, bytes(bodies[pid]), ref, number)
+
+    def iter_payload_targets(self) -> Iterator[tuple[str, str | None, int | None]]:
+        """The payloads' targets from the index alone, no body read."""
+        for _, plugin, ref, number, _ in self._payload_index():
+            yield plugin, ref, number
 
     def _prefetch(self, media_records: Iterable[MediaRecord]) -> None:
         """Load this batch's small blobs in a few queries, within :data:`_PREFETCH_BUDGET` bytes."""

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from ..contract import ContainerSerializer
 
-__all__ = ["ContainerRules", "SectionContainer", "SubsectionContainer", "UnitContainer"]
+__all__ = ["BUILTIN_CONTAINERS", "ContainerRules", "SectionContainer", "SubsectionContainer", "UnitContainer"]
 
 _CONTAINER_TYPES = ("unit", "subsection", "section")
 
@@ -67,3 +67,9 @@ class SectionContainer(ContainerRules):
     container_type: ClassVar[str] = "section"
     child_kind: ClassVar[str] = "container"
     child_type: ClassVar[str | None] = "subsection"
+
+
+BUILTIN_CONTAINERS: dict[str, type[ContainerRules]] = {
+    c.container_type: c for c in (UnitContainer, SubsectionContainer, SectionContainer)
+}
+"""Container type -> its built-in serializer (what a registry falls back to)."""

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ...errors import Problem
+from ..plugin_members import is_payload_member
 
 __all__ = ["ComponentFiles", "V1Layout", "classify"]
 
@@ -92,7 +93,7 @@ def classify(member_names: Iterable[str]) -> V1Layout:
             media.append((name, parts))
         elif parts[0] == "collections" and rel.endswith(".toml") and len(parts) >= 2:
             layout.collections.append(name)
-        elif parts[0] == "plugins" and rel.endswith(".json") and len(parts) >= 3:
+        elif is_payload_member(rel):
             layout.payloads.append(name)
         elif parts[0] in ("entities", "collections", "plugins"):
             layout.problems.append(Problem(name, "$", "unexpected file: it fits nowhere in the v1 layout"))

@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -41,13 +41,12 @@ from ..checks import check_component, child_problem
 from ..documents import load_document
 from ..olx import check_olx, olx_parser
 from ..plan import BackupMeta, RestorePlan
+from ..plugin_members import component_type as _component_type
 from ..plugin_members import entity_lookup, read_payload_members
+from ..registry import Registry, default_registry
 from .docs import CollectionDoc, EntityDoc, PackageDoc
 from .layout import ComponentFiles, V1Layout, classify
 from .media_types import guess_media_type, olx_media_type
-
-if TYPE_CHECKING:
-    from ..registry import Registry
 
 __all__ = ["KNOWN_FORMAT_VERSIONS", "read_v1"]
 
@@ -313,7 +312,8 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
                 records.append(MediaRecord(path, sha, size, olx_media_type(files.type), True, False))
             else:
                 records.append(MediaRecord(path, sha, size, guess_media_type(path), False, True))
-    if code is None or not _register(state, member, e.key, COMPONENT, files.type, numbers=numbers):
+    if code is None or not _register(state, member, e.key, COMPONENT, _component_type(files.namespace, files.type),
+                                         numbers=numbers):
         return
     if pointers is None:
         return
@@ -365,7 +365,8 @@ def _check_children(state: _State) -> None:
             continue
         reason = child_problem(state.registry, ctype, target.kind, target.type)
         if reason is not None:
-            state.problem(member, path, f"{reason}; {ref!r} is a {target.type}")
+            kind = target.type if target.kind == CONTAINER else "component"
+            state.problem(member, path, f"{reason}; {ref!r} is a {kind}")
 
 
 def _default_registry() -> Registry:
@@ -386,7 +387,7 @@ def read_v1(
     ``progress`` is called with the number of members processed as they are. ``registry`` supplies the
     type-specific checks and the plugins (default: everything installed).
     """
-    state = _State(reader, limits, registry or _default_registry(), progress=progress)
+    state = _State(reader, limits, registry or default_registry(), progress=progress)
     layout = classify(reader.names())
     state.problems.extend(layout.problems)
     head = _read_package(state, layout)

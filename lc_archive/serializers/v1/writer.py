@@ -327,7 +327,7 @@ def write_v1(
     emitter.dirs_for("entities/", package.updated)
     emitter.dirs_for("collections/", package.updated)
     # Version-scoped payloads travel only with the versions v1 carries: note which of their targets are written.
-    wanted = {(p.entity or "", p.version) for p in source.iter_payloads() if p.version is not None}
+    wanted = {(entity or "", version) for _, entity, version in source.iter_payload_targets() if version is not None}
     written: set[tuple[str, int]] = set()
     previous: str | None = None
     for entity in source.iter_entities(history="current"):

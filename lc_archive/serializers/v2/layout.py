@@ -34,6 +34,7 @@ from enum import Enum
 
 from ...archive.limits import DEFAULT_LIMITS, Limits
 from ...archive.member_names import fold, name_problem
+from ..plugin_members import is_payload_member
 from ..v1.names import MAX_STEM_BYTES, NameAllocator, slugify
 
 __all__ = [
@@ -43,7 +44,6 @@ __all__ = [
     "EXTENSIONS",
     "MANIFEST",
     "PACKAGE",
-    "PLUGINS",
     "PUBLISH_LOG",
     "MemberKind",
     "MemberNames",
@@ -59,8 +59,6 @@ MANIFEST = "manifest.json"
 ENTITIES = "entities/"
 COLLECTIONS = "collections/"
 EXTENSIONS = "x/"
-PLUGINS = "plugins/"
-"""Plugin payloads: ``plugins/<plugin>/...json`` (see :mod:`lc_archive.serializers.plugin_members`)."""
 BLOB_FALLBACK_DIR = "_blobs"
 """Blobs whose media path cannot be a member name go to ``v<N>/_blobs/<sha256>``."""
 
@@ -103,7 +101,7 @@ def classify(name: str) -> Placed:
         return Placed(MemberKind.MANIFEST)
     if name.startswith(EXTENSIONS):
         return Placed(MemberKind.EXTENSION)
-    if name.startswith(PLUGINS) and name.endswith(".json") and name.count("/") >= 2:
+    if is_payload_member(name):
         return Placed(MemberKind.PAYLOAD)
     parts = name.split("/")
     if parts[0] == "collections" and len(parts) == 2 and name.endswith(".toml"):

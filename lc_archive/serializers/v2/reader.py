@@ -21,7 +21,7 @@ import codecs
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -44,7 +44,9 @@ from ..checks import check_component, child_problem
 from ..documents import load_document
 from ..olx import check_olx, olx_parser
 from ..plan import BackupMeta, RestorePlan, Spool
+from ..plugin_members import component_type as _component_type
 from ..plugin_members import entity_lookup, read_payload_members
+from ..registry import Registry, default_registry
 from ..safe_toml import TomlInvalid, parse_toml
 from .docs import (
     FORMAT,
@@ -63,9 +65,6 @@ from .docs import (
     problems_from,
 )
 from .layout import MANIFEST, PACKAGE, PUBLISH_LOG, MemberKind, classify
-
-if TYPE_CHECKING:
-    from ..registry import Registry
 
 __all__ = ["KNOWN_FORMAT_VERSIONS", "V2RestorePlan", "is_v2", "read_v2", "verify_v2"]
 
@@ -407,7 +406,8 @@ def _read_component(state: _State, member: str, plan: V2RestorePlan | None) -> N
                 state.problem(member, f"{at}.size", f"media file of {m.size} bytes; the limit is {max_media}")
                 ok = False
             _use(state, member, at, m)
-    if not _register(state, member, e.ref, COMPONENT, e.type, numbers=numbers) or not ok or plan is None:
+    etype = _component_type(e.namespace, e.type)
+    if not _register(state, member, e.ref, COMPONENT, etype, numbers=numbers) or not ok or plan is None:
         return
     versions = tuple(
         VersionRecord(
@@ -680,7 +680,7 @@ def read_v2(
     """Verify and validate a v2 archive completely; return its plan or raise :class:`ArchiveInvalid`
     listing every problem. ``progress`` is called with ``1`` per member read (each is read once).
     ``registry`` supplies the type-specific checks and the plugins (default: everything installed)."""
-    state = _State(reader, limits, registry or _default_registry(), progress=progress)
+    state = _State(reader, limits, registry or default_registry(), progress=progress)
     names = reader.names()
     _read_manifest(state, names)
     head = _read_package(state)
