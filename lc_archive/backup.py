@@ -98,12 +98,17 @@ class BackupResult:
     wall_s: float
     losses: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    loss_counts: dict[str, int] = field(default_factory=dict)
+    """Kind -> count of what the format does not carry (``lc_archive.serializers.v1.losses``); empty for v2."""
+    warning_counts: dict[str, int] = field(default_factory=dict)
+    payloads: int = 0
+    """Plugin payloads written."""
 
     def as_dict(self) -> dict[str, Any]:
         """The machine form used by ``--json``."""
         return {"ref": self.ref, "path": str(self.path), "format": self.format, "entities": self.entities,
-                "members": self.members, "archive_bytes": self.archive_bytes,
-                "wall_s": round(self.wall_s, 3), "losses": self.losses,
+                "members": self.members, "archive_bytes": self.archive_bytes, "payloads": self.payloads,
+                "wall_s": round(self.wall_s, 3), "losses": self.losses, "loss_counts": self.loss_counts,
                 "warnings": self.warnings}
 
 
@@ -120,12 +125,15 @@ def backup(
     progress: Progress = NULL_PROGRESS,
     collections: Sequence[str] = (),
     entities: Sequence[str] = (),
+    exact_losses: bool = False,
 ) -> BackupResult:
     """Write package ``ref`` of ``store`` to ``output`` (replaced atomically).
 
     ``created_at`` pins the backup timestamp (default: now), making archives reproducible.
     ``collections`` (codes) and ``entities`` (refs) make a selective backup: only those, their
     descendants and the code libraries they depend on (:mod:`lc_archive.selection`).
+    ``exact_losses`` (v1 only) reads every version, not just the written ones, so that the loss report
+    counts the versions v1 leaves out exactly instead of as a lower bound.
     """
     started = time.perf_counter()
     when = to_utc(created_at) if created_at is not None else datetime.now(UTC)  # naive means UTC, as everywhere
@@ -148,7 +156,7 @@ def backup(
                 else:
                     stats = write_v1(source, writer, created_at=when, created_by=created_by,
                                      created_by_email=created_by_email, origin_server=origin_server,
-                                     progress=progress.advance)
+                                     progress=progress.advance, history="all" if exact_losses else "current")
                 fault_point("backup.entries_written")
                 writer.close()
                 fault_point("backup.before_rename")
@@ -156,4 +164,5 @@ def backup(
             raise _write_error(path, existed, exc) from exc
     fault_point("backup.renamed")
     return BackupResult(ref, path, format, stats.entities, stats.members, path.stat().st_size,
-                        time.perf_counter() - started, list(stats.losses), list(stats.warnings))
+                        time.perf_counter() - started, list(stats.losses), list(stats.warnings),
+                        dict(stats.loss_counts), dict(stats.warning_counts), stats.payloads)

@@ -12,7 +12,7 @@ from v2kit import png
 
 from lc_archive.backup import backup
 from lc_archive.cli import main
-from lc_archive.convert import convert, v1_losses
+from lc_archive.convert import convert
 from lc_archive.diff import diff_archives
 from lc_archive.restore import restore
 from lc_archive.scratch import open_archive_store
@@ -112,13 +112,12 @@ def test_v2_to_v1_loss_report_is_exact(tmp_path: Path) -> None:
         "media_types": 1,  # static/notes.txt: text/x-custom
         "storage_modes": 1,  # static/t.txt stored as text
         "toml_media": 1,
-        "plugin_payloads": 1,  # the one of intro v1
+        "version_payloads": 1,  # the one of intro v1
     }
-    assert {loss.kind: loss.message for loss in result.losses}["plugin_payloads"] == (
-        "1 plugin payloads not written (1 of them belong to versions v1 does not write)")
+    assert {loss.kind: loss.message for loss in result.losses}["version_payloads"] == (
+        "1 plugin payloads of versions that v1 does not carry left out")
     assert all(loss.message.startswith(str(loss.count)) for loss in result.losses)
     assert any("openedx-core brings the draft back" in w for w in result.warnings)
-    assert result.writer_losses  # the writer's own accounting is passed on for reference
 
     # What an lc-archive restore of the v1 output really lacks matches the report, item for item.
     d = diff_archives(tmp_path / "a.zip", tmp_path / "b.zip")
@@ -237,14 +236,8 @@ def test_cli_convert(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_v1_loss_report_counts_plugin_payloads(tmp_path: Path) -> None:
-    store = conv_store(tmp_path / "src.db")  # payloads on the package, intro, intro v1 (history), intro v3
-    with store.read(REF) as source:
-        losses, _ = v1_losses(source, created_at=WHEN)  # a writer that writes what v1 can carry
-        payload = {loss.kind: loss for loss in losses}["plugin_payloads"]
-        assert payload.count == 1 and "1 of them belong to versions v1 does not write" in payload.message
-        losses, _ = v1_losses(source, created_at=WHEN, payloads_written=0)  # a writer that writes none
-        payload = {loss.kind: loss for loss in losses}["plugin_payloads"]
-        assert payload.count == 4 and payload.message.endswith("(1 of them belong to versions v1 does not write)")
-        losses, _ = v1_losses(source, created_at=WHEN, payloads_written=4)
-        assert "plugin_payloads" not in {loss.kind for loss in losses}
+    """Payloads on the package, intro, intro v1 (history) and intro v3: only intro v1's is left out."""
+    store = conv_store(tmp_path / "src.db")
+    result = backup(store, REF, tmp_path / "a.zip", format="v1", created_at=WHEN, exact_losses=True)
+    assert result.payloads == 3 and result.loss_counts["version_payloads"] == 1
     store.close()

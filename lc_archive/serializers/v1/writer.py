@@ -29,7 +29,6 @@ and checked against their size and SHA-256; entities are streamed from the store
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -38,10 +37,10 @@ from typing import BinaryIO
 from ...archive.zip_writer import ArchiveWriter, EntryConflict, is_compressible
 from ...errors import LcArchiveError
 from ...faults import fault_point
-from ...stores.base import PackageSource
+from ...stores.base import History, PackageSource
 from ...stores.records import CONTAINER, CollectionRecord, EntityRecord, MediaRecord, VersionRecord
 from ..plugin_members import PayloadNames
-from .media_types import guess_media_type, olx_media_type
+from .losses import WARNINGS, V1Losses
 from .names import NameAllocator
 from .toml_render import render_collection, render_entity, render_package, written_versions
 
@@ -52,30 +51,6 @@ CHUNK_SIZE = 64 * 1024
 
 CONTAINER_TYPES = frozenset({"unit", "subsection", "section"})
 """The container types the 1.15.2 reader accepts (any other makes it reject the whole archive)."""
-
-_LOSSES = {
-    "history": "up to {n} older versions not written (v1 keeps only the draft and published versions)",
-    "version_metadata": "{n} written versions lose their created time and author (not in v1)",
-    "pins": "{n} pinned container children written as unpinned (v1 has no pins)",
-    "soft_deleted": "{n} soft-deleted drafts written as 'no [entity.draft]' "
-    "(openedx-core brings a still-published one back as the draft)",
-    "published_deletions": "{n} published deletions written as 'unpublished'",
-    "container_codes": "{n} container codes differ from their entity ref (v1 restores the ref as the code)",
-    "component_refs": "{n} component refs are not '<namespace>:<type>:<code>' (v1 readers parse the ref)",
-    "disabled_collections": "{n} disabled collections not written",
-    "publish_log": "{n} publish log events not written",
-    "media_types": "{n} media types not carried (readers re-derive them from the file name)",
-    "storage_modes": "{n} media text/file storage modes not carried",
-    "toml_media": "{n} media files ending in '.toml' left out (openedx-core 1.15.2's reader crashes on them)",
-    "version_payloads": "{n} plugin payloads of versions that v1 does not carry left out",
-}
-_WARNINGS = {
-    "version_dir_paths": "{n} media paths contain 'v<N>/' of their own version "
-    "(openedx-core 1.15.2's reader shortens them)",
-    "whitespace": "{n} titles or descriptions have leading/trailing whitespace (openedx-core trims it)",
-    "blank_titles": "{n} package or collection titles are blank (openedx-core refuses to restore them)",
-}
-
 
 @dataclass
 class V1WriteStats:
@@ -96,16 +71,18 @@ class V1WriteStats:
     members: int = 0
     loss_counts: dict[str, int] = field(default_factory=dict)
     warning_counts: dict[str, int] = field(default_factory=dict)
+    complete_history: bool = False
+    """Whether ``loss_counts["history"]`` is exact (the source gave every version) or a lower bound."""
 
     @property
     def losses(self) -> list[str]:
         """One sentence per kind of data the archive does not carry."""
-        return [_LOSSES[k].format(n=n) for k, n in self.loss_counts.items()]
+        return [V1Losses.sentence(k, n, complete_history=self.complete_history) for k, n in self.loss_counts.items()]
 
     @property
     def warnings(self) -> list[str]:
         """One sentence per kind of content openedx-core 1.15.2 will not restore faithfully."""
-        return [_WARNINGS[k].format(n=n) for k, n in self.warning_counts.items()]
+        return [WARNINGS[k].format(n=n) for k, n in self.warning_counts.items()]
 
 
 def _path_problem(path: str) -> str | None:
@@ -129,13 +106,13 @@ def _has_edge_space(text: str) -> bool:
 class _Emitter:
     """The state of one archive being written (names, counters)."""
 
-    def __init__(self, source: PackageSource, out: ArchiveWriter) -> None:
+    def __init__(self, source: PackageSource, out: ArchiveWriter, losses: V1Losses) -> None:
         self.source = source
         self.out = out
         self.names = NameAllocator()
         self.stats = V1WriteStats()
-        self.losses: Counter[str] = Counter()
-        self.warnings: Counter[str] = Counter()
+        self.losses = losses
+        self.warnings = losses.warnings
         self._last_parent = ""
 
     def dirs_for(self, name: str, when: datetime) -> None:
@@ -162,7 +139,10 @@ class _Emitter:
             versions = written_versions(entity)
         except ValueError as exc:
             raise LcArchiveError(str(exc)) from exc
-        self.account(entity, versions)
+        self.stats.entities += 1
+        self.stats.versions += len(versions)
+        self.losses.entity(entity, versions)
+        self.warnings["whitespace"] += sum(_has_edge_space(v.title) for v in versions)
         document = render_entity(entity, versions)
         latest = max([self.source.package.updated, *(v.created for v in versions)])
         if entity.kind == CONTAINER:
@@ -194,7 +174,7 @@ class _Emitter:
         when = self.source.package.updated
         for record in self.source.iter_payloads():
             if record.version is not None and (record.entity or "", record.version) not in written:
-                self.losses["version_payloads"] += 1
+                self.losses.counts["version_payloads"] += 1
                 continue
             name = names.name(record)
             self.dirs_for(name, when)
@@ -243,36 +223,8 @@ class _Emitter:
         self.stats.media_bytes += media.size
         fault_point("backup.media")
 
-    def account(self, entity: EntityRecord, versions: list[VersionRecord]) -> None:
-        """Count what v1 drops or openedx-core mangles for this entity."""
-        self.stats.entities += 1
-        self.stats.versions += len(versions)
-        self.losses["version_metadata"] += len(versions)
-        highest = max([entity.draft or 0, entity.published or 0, *(v.number for v in entity.versions)])
-        self.losses["history"] += max(highest - len(versions), 0)
-        self.losses["soft_deleted"] += entity.draft is None and entity.draft_deleted
-        self.losses["published_deletions"] += entity.published is None and entity.published_deleted
-        if entity.kind == CONTAINER:
-            self.losses["container_codes"] += entity.code != entity.ref
-        else:
-            self.losses["component_refs"] += entity.ref != f"{entity.namespace}:{entity.type}:{entity.code}"
-        for version in versions:
-            self.warnings["whitespace"] += _has_edge_space(version.title)
-            self.losses["pins"] += sum(child.pinned is not None for child in version.children)
-            for media in version.media:
-                self.account_media(entity, version, media)
-
-    def account_media(self, entity: EntityRecord, version: VersionRecord, media: MediaRecord) -> None:
-        is_olx = media.path == "block.xml"
-        expected = olx_media_type(entity.type) if is_olx else guess_media_type(media.path)
-        self.losses["media_types"] += media.media_type.lower() != expected.lower()
-        self.losses["storage_modes"] += (media.has_text, media.has_file) != (is_olx, not is_olx)
-        self.losses["toml_media"] += media.path.endswith(".toml")
-        self.warnings["version_dir_paths"] += f"v{version.number}/" in media.path
-
     def collection(self, collection: CollectionRecord) -> None:
-        if not collection.enabled:
-            self.losses["disabled_collections"] += 1
+        if not self.losses.collection(collection):
             return
         self.warnings["whitespace"] += _has_edge_space(collection.title) + _has_edge_space(collection.description)
         self.warnings["blank_titles"] += not collection.title.strip()
@@ -284,9 +236,10 @@ class _Emitter:
         self.stats.collections += 1
 
     def finish(self) -> V1WriteStats:
-        self.losses["publish_log"] += sum(1 for _ in self.source.iter_publish_log())
-        self.stats.loss_counts = {k: n for k in _LOSSES if (n := self.losses[k])}
-        self.stats.warning_counts = {k: n for k in _WARNINGS if (n := self.warnings[k])}
+        self.losses.counts["publish_log"] += sum(1 for _ in self.source.iter_publish_log())
+        self.stats.loss_counts = self.losses.loss_counts()
+        self.stats.warning_counts = self.losses.warning_counts()
+        self.stats.complete_history = self.losses.complete_history
         return self.stats
 
 
@@ -305,13 +258,17 @@ def write_v1(
     created_by_email: str | None = None,
     origin_server: str | None = None,
     progress: Callable[[int], None] | None = None,
+    history: History = "current",
 ) -> V1WriteStats:
     """Write ``source``'s package to ``out`` as a v1 archive and return what was written and lost.
+
+    ``history="all"`` reads every version (v1 still writes only the draft and published ones) so that
+    the loss report counts the versions left out exactly; the default reads only what is written.
 
     ``created_at`` is the backup time (``[meta].created_at``). ``progress`` is called with ``1`` after
     each entity (an increment, as ``Progress.advance`` takes). ``out`` is left open for the caller to close.
     """
-    emitter = _Emitter(source, out)
+    emitter = _Emitter(source, out, V1Losses(created_at, complete_history=history == "all"))
     package = source.package
     start = out.entries
     emitter.warnings["whitespace"] += _has_edge_space(package.title) + _has_edge_space(package.description)
@@ -330,7 +287,7 @@ def write_v1(
     wanted = {(entity or "", version) for _, entity, version in source.iter_payload_targets() if version is not None}
     written: set[tuple[str, int]] = set()
     previous: str | None = None
-    for entity in source.iter_entities(history="current"):
+    for entity in source.iter_entities(history=history):
         if previous is not None and entity.ref <= previous:
             raise LcArchiveError(f"store yielded entity {entity.ref!r} after {previous!r}: not in ref order")
         previous = entity.ref

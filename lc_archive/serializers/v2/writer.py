@@ -69,6 +69,16 @@ class V2WriteStats:
         return []
 
     @property
+    def loss_counts(self) -> dict[str, int]:
+        """Nothing is lost in v2."""
+        return {}
+
+    @property
+    def warning_counts(self) -> dict[str, int]:
+        """No warnings in v2."""
+        return {}
+
+    @property
     def warnings(self) -> list[str]:
         """No warnings in v2."""
         return []
