@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ..archive.limits import Limits
 from ..errors import Problem
@@ -32,7 +32,7 @@ def check_component(
     *,
     registry: Registry,
     member: str,
-    olx: Mapping[int, tuple[str, bytes]],
+    olx: Mapping[int, tuple[str, bytes, Any]],
     media_members: Mapping[int, Mapping[str, str]],
     open_member: Callable[[str], AbstractContextManager[BinaryIO]],
     limits: Limits,
@@ -40,15 +40,16 @@ def check_component(
 ) -> EntityRecord:
     """Run the type's serializer over every version of ``entity``; return it with the derived facts.
 
-    ``member`` is the entity's own document, ``olx`` maps a version number to its ``block.xml``
-    member and bytes (checked well-formed already), ``media_members`` maps a version number to
-    ``{media path: archive member}``, and ``open_member`` streams one archive member.
+    ``member`` is the entity's own document; ``olx`` maps a version number to its ``block.xml``
+    member, bytes and the tree the core parsed (:func:`~.olx.parse_olx`, well-formed already);
+    ``media_members`` maps a version number to ``{media path: archive member}``; ``open_member``
+    streams one archive member.
     """
     serializer = registry.component(entity.namespace, entity.type)
     versions: list[VersionRecord] = []
     for v in entity.versions:
         members = media_members.get(v.number, {})
-        olx_member, olx_bytes = olx.get(v.number, (None, None))
+        olx_member, olx_bytes, olx_root = olx.get(v.number, (None, None, None))
 
         def open_media(path: str, _members: Mapping[str, str] = members) -> AbstractContextManager[BinaryIO]:
             return open_member(_members[path])
@@ -56,6 +57,7 @@ def check_component(
         view = ComponentVersionView(
             ref=entity.ref, namespace=entity.namespace, type=entity.type, number=v.number, member=member,
             olx=olx_bytes, olx_member=olx_member, media=members, open_media=open_media, limits=limits,
+            olx_root=olx_root,
         )  # fmt: skip
         try:
             result = serializer.check_version(view)

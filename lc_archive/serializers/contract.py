@@ -109,6 +109,10 @@ class ComponentVersionView:
     media: Mapping[str, str]
     open_media: Callable[[str], AbstractContextManager[BinaryIO]]
     limits: Limits = DEFAULT_LIMITS
+    olx_root: Any = None
+    """The OLX as the core parsed it (:func:`~lc_archive.serializers.olx.parse_olx`: an lxml element,
+    comments and processing instructions removed), so a serializer need not parse it again; None for
+    no or a blank ``block.xml``."""
 
 
 @dataclass(frozen=True, slots=True)

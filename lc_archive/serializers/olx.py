@@ -21,11 +21,12 @@ asked with ``.xinclude()`` or XSLT, which lc-archive never calls).
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Final
 
 from lxml import etree
 
-__all__ = ["PARSER_OPTIONS", "DoctypeRefused", "check_olx", "olx_parser"]
+__all__ = ["PARSER_OPTIONS", "DoctypeRefused", "check_olx", "olx_parser", "parse_olx"]
 
 PARSER_OPTIONS: Final[dict[str, Any]] = {
     "resolve_entities": False,  # never expand an entity (lxml >= 5 defaults to 'internal')
@@ -97,3 +98,43 @@ def check_olx(data: bytes, parser: etree.XMLParser | None = None) -> str | None:
     except etree.LxmlError as exc:  # any other parser failure: still a refusal, never a crash
         return f"not well-formed XML: {exc}"
     return None
+
+
+_local = threading.local()
+
+
+def _tree_parser() -> etree.XMLParser:
+    """This thread's tree-building parser (lxml parsers are not thread-safe)."""
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(**PARSER_OPTIONS, remove_comments=True, remove_pis=True)
+        _local.parser = parser
+    return parser
+
+
+def parse_olx(data: bytes) -> tuple[Any, str | None]:
+    """Parse OLX into a tree: ``(root, None)``, ``(None, None)`` for a blank document, ``(None, why not)``.
+
+    The same rules as :func:`check_olx`, in one parse that also gives the type-specific serializers
+    their tree: the parser has :data:`PARSER_OPTIONS` (plus ``remove_comments``/``remove_pis``, so
+    that neither reaches a serializer), and a document that mentions ``<!DOCTYPE`` goes through
+    :func:`check_olx` first, whose target refuses a DOCTYPE before its internal subset is read. Never
+    raises on content: malformed XML, excessive depth (libxml2 stops at 256) and out-of-memory are
+    messages.
+    """
+    if not data.strip():
+        return None, None
+    if b"<!DOCTYPE" in data:
+        reason = check_olx(data)
+        if reason is not None:
+            return None, reason
+    try:
+        root = etree.fromstring(data, _tree_parser())
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position
+        return None, f"not well-formed XML (line {line}, column {column}): {exc.msg.split(', line ')[0]}"
+    except (etree.LxmlError, ValueError, MemoryError, RecursionError) as exc:
+        return None, f"not well-formed XML: {type(exc).__name__}: {str(exc)[:200]}"
+    if root is None or root.getroottree().docinfo.doctype:
+        return None, "a DOCTYPE declaration is not allowed in OLX"
+    return root, None

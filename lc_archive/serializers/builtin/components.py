@@ -116,7 +116,7 @@ class OlxComponentSerializer(ComponentSerializer):
     def check_version(self, version: ComponentVersionView) -> VersionCheck:
         if version.olx is None:
             return VersionCheck(facts=self.blank_facts())
-        root, error = parse_olx(version.olx)
+        root, error = (version.olx_root, None) if version.olx_root is not None else parse_olx(version.olx)
         if error is not None:
             return VersionCheck(facts=self.blank_facts(), issues=(
                 Issue("$", f"version {version.number}: the OLX cannot be read: {error}", member=version.olx_member),

@@ -1,12 +1,9 @@
 """Read untrusted OLX into a tree for the built-in serializers, and find its ``/static/`` references.
 
-:func:`parse_olx` builds an lxml tree with the same hardened options as the core's checker
-(:data:`~lc_archive.serializers.olx.PARSER_OPTIONS`: no DTD, no entities, no network, no
-``huge_tree``) plus ``remove_comments``/``remove_pis``, so that neither comments nor processing
-instructions reach the fact extractors. A document that mentions ``<!DOCTYPE`` is first run through
-:func:`~lc_archive.serializers.olx.check_olx`, whose parser target refuses a DOCTYPE before its internal
-subset is read; a tree that still carries a DOCTYPE is refused too. Nothing here raises on content:
-every failure is a message.
+OLX trees come from the core's hardened :func:`~lc_archive.serializers.olx.parse_olx` (re-exported
+here): the readers parse each ``block.xml`` once and hand the tree over in the
+:class:`~lc_archive.serializers.contract.ComponentVersionView`; :func:`parse_olx` is for OLX read
+elsewhere (backup-time facts).
 
 :func:`static_ref_issues` reports each ``/static/<path>`` reference of an OLX document that names no
 media ``static/<path>`` of the version. References are looked for in every attribute value and text
@@ -25,15 +22,12 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 from urllib.parse import unquote
 
-from lxml import etree
-
 from ..contract import Issue
-from ..olx import PARSER_OPTIONS, check_olx
+from ..olx import parse_olx
 
 __all__ = [
     "MAX_REF_ISSUES",
@@ -50,42 +44,6 @@ MAX_REF_ISSUES: Final = 50
 
 _MAX_REF_LENGTH: Final = 1024
 _MAX_SHOWN: Final = 200
-
-_local = threading.local()
-
-
-def _tree_parser() -> etree.XMLParser:
-    """This thread's tree-building parser (lxml parsers are not thread-safe)."""
-    parser: etree.XMLParser | None = getattr(_local, "parser", None)
-    if parser is None:
-        parser = etree.XMLParser(**PARSER_OPTIONS, remove_comments=True, remove_pis=True)
-        _local.parser = parser
-    return parser
-
-
-def parse_olx(olx: bytes) -> tuple[Any, str | None]:
-    """``(root element, None)``, ``(None, None)`` for a blank document, or ``(None, why not)``.
-
-    Never raises on content: malformed XML, a DOCTYPE, excessive depth (libxml2 stops at 256) and
-    out-of-memory are all returned as a message.
-    """
-    if not olx.strip():
-        return None, None
-    if b"<!DOCTYPE" in olx:  # refuse it unread, with the core's own message
-        reason = check_olx(olx)
-        if reason is not None:
-            return None, reason
-    try:
-        root = etree.fromstring(olx, _tree_parser())
-    except etree.XMLSyntaxError as exc:
-        line, column = exc.position
-        return None, f"not well-formed XML (line {line}, column {column}): {exc.msg.split(', line ')[0]}"
-    except (etree.LxmlError, ValueError, MemoryError, RecursionError) as exc:
-        return None, f"not well-formed XML: {type(exc).__name__}: {_shorten(str(exc))}"
-    if root is None or root.getroottree().docinfo.doctype:
-        return None, "a DOCTYPE declaration is not allowed in OLX"
-    return root, None
-
 
 def display_name(root: Any) -> str | None:
     """The root's ``display_name`` attribute as written, None when it has none."""

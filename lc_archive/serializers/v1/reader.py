@@ -39,7 +39,7 @@ from ...stores.records import (
 )
 from ..checks import check_component, child_problem
 from ..documents import load_document
-from ..olx import check_olx, olx_parser
+from ..olx import parse_olx
 from ..plan import BackupMeta, RestorePlan
 from ..plugin_members import component_type as _component_type
 from ..plugin_members import entity_lookup, read_payload_members
@@ -76,8 +76,6 @@ class _State:
     """(member, TOML path, container type, child ref) to check once every entity is known."""
     default_created: datetime | None = None
     progress: Callable[[int], None] | None = None
-    olx_parser: Any = field(default_factory=olx_parser)
-    """One hardened OLX parser, reused for every block.xml of this read (not thread-safe)."""
 
     def problem(self, member: str, path: str, message: str) -> None:
         self.problems.append(Problem(member, path, message))
@@ -99,11 +97,12 @@ def _load[M: BaseModel](state: _State, member: str, model: type[M]) -> M | None:
     return load_document(member, raw, model, max_depth=state.limits.max_toml_depth, problems=state.problems)
 
 
-def _hash_member(state: _State, member: str, *, olx: bool) -> tuple[str, int, bytes | None] | None:
+def _hash_member(state: _State, member: str, *, olx: bool) -> tuple[str, int, tuple[bytes, Any] | None] | None:
     """Stream one media member: SHA-256, size and CRC (checked by the reader), after the size limits.
 
     A ``block.xml`` (``olx``) is also kept in memory while it streams (it is capped by
-    ``max_xml_size`` first), then checked as strict UTF-8 and as well-formed, DTD-free XML.
+    ``max_xml_size`` first), then checked as strict UTF-8 and parsed as well-formed, DTD-free XML;
+    its bytes and tree are returned for the type-specific checks.
     """
     limits = state.limits
     declared = state.reader.member(member).size  # the stream yields exactly this, or raises
@@ -133,7 +132,7 @@ def _hash_member(state: _State, member: str, *, olx: bool) -> tuple[str, int, by
         return None
     finally:
         state.tick()
-    data = None
+    parsed = None
     if pieces is not None:
         data = b"".join(pieces)
         try:
@@ -141,11 +140,12 @@ def _hash_member(state: _State, member: str, *, olx: bool) -> tuple[str, int, by
         except UnicodeDecodeError as exc:
             state.problem(member, "$", f"block.xml is not valid UTF-8 (byte {exc.start}): {exc.reason}")
             return None
-        problem = check_olx(data, state.olx_parser)
+        root, problem = parse_olx(data)
         if problem is not None:
             state.problem(member, "$", problem)
             return None
-    return digest.hexdigest(), size, data
+        parsed = (data, root)
+    return digest.hexdigest(), size, parsed
 
 
 def _read_package(state: _State, layout: V1Layout) -> tuple[BackupMeta, PackageRecord] | None:
@@ -283,7 +283,7 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
     numbers = {v.version_num for v in doc.version}
     media: dict[int, list[MediaRecord]] = {}
     members: dict[int, dict[str, str]] = {}
-    olx: dict[int, tuple[str, bytes]] = {}
+    olx: dict[int, tuple[str, bytes, Any]] = {}
     for n, entries in sorted(files.versions.items()):
         if n not in numbers:
             for _, name in entries:
@@ -301,13 +301,13 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
             hashed = _hash_member(state, name, olx=is_olx)
             if hashed is None:
                 continue
-            sha, size, data = hashed
+            sha, size, parsed = hashed
             if plan is not None and sha not in plan.blobs:
                 plan.blobs[sha] = name
                 plan.blob_bytes += size
             members.setdefault(n, {})[path] = name
-            if data is not None:
-                olx[n] = (name, data)
+            if parsed is not None:
+                olx[n] = (name, *parsed)
             if is_olx:
                 records.append(MediaRecord(path, sha, size, olx_media_type(files.type), True, False))
             else:

@@ -42,7 +42,7 @@ from ...stores.records import (
 )
 from ..checks import check_component, child_problem
 from ..documents import load_document
-from ..olx import check_olx, olx_parser
+from ..olx import parse_olx
 from ..plan import BackupMeta, RestorePlan, Spool
 from ..plugin_members import component_type as _component_type
 from ..plugin_members import entity_lookup, read_payload_members
@@ -135,8 +135,8 @@ class _Pending:
     record: EntityRecord
     member: str
     olx_shas: set[str]
-    olx: dict[str, bytes] = field(default_factory=dict)
-    """sha256 -> bytes of this component's block.xml blobs, caught while they streamed."""
+    olx: dict[str, tuple[bytes, Any]] = field(default_factory=dict)
+    """sha256 -> bytes and parsed tree of this component's block.xml blobs, caught while they streamed."""
 
 
 @dataclass
@@ -159,8 +159,6 @@ class _State:
     uses: dict[str, _Use] = field(default_factory=dict)
     blobs: dict[str, _Blob] = field(default_factory=dict)
     """sha256 -> the blob member holding it, and what streaming it found."""
-    olx_parser: Any = field(default_factory=olx_parser)
-    """One hardened OLX parser, reused for every block.xml of this read (not thread-safe)."""
     verified_members: int = 0
     verified_bytes: int = 0
     extensions: list[str] = field(default_factory=list)
@@ -451,13 +449,15 @@ def _read_container(state: _State, member: str, plan: V2RestorePlan | None) -> N
     ))  # fmt: skip
 
 
-def _check_olx(state: _State, member: str, data: bytes, utf8: bool) -> None:
+def _check_olx(state: _State, member: str, data: bytes, utf8: bool) -> Any:
+    """Parse a blob used as block.xml (:func:`~..olx.parse_olx`); its tree, or None (blank, or a problem)."""
     if not utf8:
         state.problem(member, "$", "used as block.xml, but not valid UTF-8")
-        return
-    problem = check_olx(data, state.olx_parser)
+        return None
+    root, problem = parse_olx(data)
     if problem is not None:
         state.problem(member, "$", f"used as block.xml: {problem}")
+    return root
 
 
 def _olx_too_big(state: _State, member: str, declared: int) -> bool:
@@ -498,10 +498,10 @@ def _read_blob(state: _State, member: str) -> None:
     checked = pieces is not None and listed is not None and listed[1] == sha
     if checked:
         data = b"".join(pieces or ())
-        _check_olx(state, member, data, utf8)
+        root = _check_olx(state, member, data, utf8)
         pending = state.pending
         if pending is not None and sha in pending.olx_shas:
-            pending.olx[sha] = data
+            pending.olx[sha] = (data, root)
     state.blobs[sha] = _Blob(member, size, utf8, olx_checked=checked)
 
 
@@ -575,7 +575,7 @@ def _finish_pending(state: _State, *, at_end: bool = False) -> None:
         pending.olx.clear()
         state.late.append((pending.record, pending.member))  # a blob comes later (or never: see the references)
         return
-    olx: dict[int, tuple[str, bytes]] = {}
+    olx: dict[int, tuple[str, bytes, Any]] = {}
     members: dict[int, dict[str, str]] = {}
     for v in pending.record.versions:
         for m in v.media:
@@ -584,11 +584,9 @@ def _finish_pending(state: _State, *, at_end: bool = False) -> None:
                 continue
             members.setdefault(v.number, {})[m.path] = blob.member
             if m.path == "block.xml":
-                data = pending.olx.get(m.sha256)
-                if data is None:
-                    data = _reread(state, blob.member, m.sha256)
-                if data is not None:
-                    olx[v.number] = (blob.member, data)
+                parsed = pending.olx.get(m.sha256) or _reread(state, blob.member, m.sha256)
+                if parsed is not None:
+                    olx[v.number] = (blob.member, *parsed)
     record = check_component(pending.record, registry=state.registry, member=pending.member, olx=olx,
                              media_members=members, open_member=state.reader.open, limits=state.limits,
                              problems=state.problems)
@@ -596,17 +594,18 @@ def _finish_pending(state: _State, *, at_end: bool = False) -> None:
         state.plan.add_entity(record)
 
 
-def _reread(state: _State, member: str, sha: str) -> bytes | None:
-    """A block.xml blob read again (it was streamed before the TOML using it), or None if unusable."""
+def _reread(state: _State, member: str, sha: str) -> tuple[bytes, Any] | None:
+    """A block.xml blob read and parsed again (it was not streamed as this component's), or None if unusable."""
     if state.reader.member(member).size > state.limits.max_xml_size:
         return None
     try:
         data = state.reader.read_bytes(member, max_size=state.limits.max_xml_size)
     except ArchiveInvalid:
         return None
-    if hashlib.sha256(data).hexdigest() != sha or check_olx(data, state.olx_parser) is not None:
+    if hashlib.sha256(data).hexdigest() != sha:
         return None
-    return data
+    root, problem = parse_olx(data)
+    return None if problem is not None else (data, root)
 
 
 def _on_payload_read(state: _State) -> Callable[[str, bytes], None]:
