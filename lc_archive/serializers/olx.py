@@ -1,4 +1,4 @@
-"""Check untrusted OLX (``block.xml``) with a hardened lxml parser: well-formed, UTF-8, no DTD at all.
+"""Parse untrusted OLX (``block.xml``) with a hardened lxml parser: well-formed, UTF-8, no DTD at all.
 
 lxml's defaults changed across versions and still differ between entry points (``threats.md`` §2):
 4.9 reads local files through an external entity, 5.x ``iterparse()`` still does, and
@@ -10,8 +10,11 @@ parsed by a parser that :func:`olx_parser` builds with every relevant option spe
 * refuses any DOCTYPE the moment libxml2 reports it, before its internal subset is read: billion
   laughs, quadratic blowup, external entities (XXE, ``file://`` or ``http://``), external DTDs and
   parameter entities all have to start with one, and OLX never needs one;
-* builds no tree, so memory does not grow with the document: phase A only needs to know that the
-  OLX is well-formed, and stores the bytes as they are.
+* builds no tree (:func:`check_olx`, for a yes/no answer).
+
+The readers use :func:`parse_olx`: one parse with the same options that also builds the tree the
+type-specific serializers need (a ``block.xml`` is at most ``max_xml_size``); any document that
+mentions ``<!DOCTYPE`` goes through the refusing target first, so a DOCTYPE is still never read.
 
 Without a DTD, an entity reference other than the five predefined ones is a well-formedness error,
 so no entity can survive into the store for a later, more permissive parser to expand. XInclude
