@@ -28,7 +28,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-__all__ = ["MAX_STEM_BYTES", "NameAllocator", "hashed_name", "slugify"]
+__all__ = ["MAX_STEM_BYTES", "NameAllocator", "hashed_name", "name_digest", "slugify", "utf8_prefix"]
 
 MAX_STEM_BYTES = 200
 """Longest file-name stem (without ``.toml``) in UTF-8 bytes; leaves room below the 255-byte limit."""
@@ -46,11 +46,12 @@ def slugify(value: str) -> str:
     return _DASH_SPACE.sub("-", value).strip("-_")
 
 
-def _digest(identifier: str, size: int = _DEFAULT_DIGEST) -> str:
+def name_digest(identifier: str, size: int = _DEFAULT_DIGEST) -> str:
+    """The hex blake2b digest (``size`` bytes) of an identifier, as name suffixes use it."""
     return hashlib.blake2b(identifier.encode("utf-8"), digest_size=size).hexdigest()
 
 
-def _cut(text: str, max_bytes: int) -> str:
+def utf8_prefix(text: str, max_bytes: int) -> str:
     """The longest prefix of ``text`` whose UTF-8 encoding fits in ``max_bytes``."""
     data = text.encode("utf-8")
     if len(data) <= max_bytes:
@@ -61,19 +62,19 @@ def _cut(text: str, max_bytes: int) -> str:
 def _capped(name: str, slug: str, identifier: str, digest_size: int) -> str:
     if len(name.encode("utf-8")) <= MAX_STEM_BYTES:
         return name
-    suffix = "_" + _digest(identifier, digest_size)
-    return _cut(slug, MAX_STEM_BYTES - len(suffix)) + suffix
+    suffix = "_" + name_digest(identifier, digest_size)
+    return utf8_prefix(slug, MAX_STEM_BYTES - len(suffix)) + suffix
 
 
 def _numbered(base: str, number: int) -> str:
     suffix = f"-{number}"
-    return _cut(base, MAX_STEM_BYTES - len(suffix)) + suffix
+    return utf8_prefix(base, MAX_STEM_BYTES - len(suffix)) + suffix
 
 
 def hashed_name(identifier: str) -> str:
     """The peer's ``slugify_hashed_filename``: ``slug + "_" + blake2b-3 hex`` (length-capped here)."""
     slug = slugify(identifier)
-    return _capped(f"{slug}_{_digest(identifier)}", slug, identifier, _DEFAULT_DIGEST)
+    return _capped(f"{slug}_{name_digest(identifier)}", slug, identifier, _DEFAULT_DIGEST)
 
 
 def _fold(name: str) -> str:
@@ -99,7 +100,7 @@ class NameAllocator:
         given = self._given.setdefault(scope, set())
         name = next((n for n in self._candidates(identifier, slug, plain) if _fold(n) not in given), "")
         if not name:
-            base = _capped(f"{slug}_{_digest(identifier, _MAX_DIGEST)}", slug, identifier, _MAX_DIGEST)
+            base = _capped(f"{slug}_{name_digest(identifier, _MAX_DIGEST)}", slug, identifier, _MAX_DIGEST)
             number = 2
             while _fold(name := _numbered(base, number)) in given:
                 number += 1
@@ -111,7 +112,7 @@ class NameAllocator:
         if plain:
             yield _capped(slug, slug, identifier, _DEFAULT_DIGEST)
         for size in range(_DEFAULT_DIGEST, _MAX_DIGEST + 1):
-            yield _capped(f"{slug}_{_digest(identifier, size)}", slug, identifier, size)
+            yield _capped(f"{slug}_{name_digest(identifier, size)}", slug, identifier, size)
 
     def is_given(self, name: str, scope: str = "") -> bool:
         """Whether ``name`` was already handed out in ``scope``."""

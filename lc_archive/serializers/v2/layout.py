@@ -26,7 +26,6 @@ the real path).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from enum import Enum
 from ...archive.limits import DEFAULT_LIMITS, Limits
 from ...archive.member_names import fold, name_problem
 from ..plugin_members import is_payload_member
-from ..v1.names import MAX_STEM_BYTES, NameAllocator, slugify
+from ..v1.names import MAX_STEM_BYTES, NameAllocator, name_digest, slugify, utf8_prefix
 
 __all__ = [
     "BLOB_FALLBACK_DIR",
@@ -116,24 +115,13 @@ def classify(name: str) -> Placed:
     return Placed(MemberKind.UNKNOWN)
 
 
-def _digest(identifier: str, size: int) -> str:
-    return hashlib.blake2b(identifier.encode("utf-8"), digest_size=size).hexdigest()
-
-
-def _cut(text: str, max_bytes: int) -> str:
-    data = text.encode("utf-8")
-    if len(data) <= max_bytes:
-        return text
-    return data[: max(max_bytes, 0)].decode("utf-8", errors="ignore")
-
-
 def _hashed_stems(identifier: str) -> Iterator[str]:
     """Fallback stems: ``<slug>_<blake2b>`` with growing digests, then a bare hash."""
     slug = slugify(identifier)
     for size in range(4, 33):
-        suffix = "_" + _digest(identifier, size)
-        yield _cut(slug, MAX_STEM_BYTES - len(suffix)) + suffix
-    yield "_" + _digest(identifier, 32)
+        suffix = "_" + name_digest(identifier, size)
+        yield utf8_prefix(slug, MAX_STEM_BYTES - len(suffix)) + suffix
+    yield "_" + name_digest(identifier, 32)
 
 
 class MemberNames:
@@ -213,7 +201,7 @@ class MemberNames:
     def _segment(self, value: str) -> str:
         if value and value not in (".", "..") and "/" not in value and name_problem(value, self._limits) is None:
             return value
-        return "_" + _digest(value, 8)
+        return "_" + name_digest(value, 8)
 
     def component(self, namespace: str, type: str, code: str) -> str:
         """``entities/<namespace>/<type>/<stem>`` for a component: its TOML is that plus ``.toml``,
@@ -222,7 +210,7 @@ class MemberNames:
         if folder is None:
             folder = f"{ENTITIES}{self._segment(namespace)}/{self._segment(type)}"
             if not self._free_dir(folder + "/"):
-                folder = f"{ENTITIES}_{_digest(namespace + ':' + type, 12)}/_"
+                folder = f"{ENTITIES}_{name_digest(namespace + ':' + type, 12)}/_"
             self._folders[namespace, type] = folder
         for stem in self._stem(code, folder.removeprefix(ENTITIES)):
             base = f"{folder}/{stem}"
