@@ -42,6 +42,7 @@ from .archive.limits import DEFAULT_LIMITS, Limits
 from .archive.nested_zip import inspect_nested_zip
 from .errors import LcArchiveError
 from .serializers.builtin.code_library import CODE_LIBRARY_MEDIA, is_code_library, provided_modules
+from .serializers.registry import default_registry
 from .stores.base import History, PackageSource
 from .stores.records import (
     CONTAINER,
@@ -67,8 +68,6 @@ class SelectionError(LcArchiveError):
 
 def registry_facts() -> FactsFunction:
     """The facts function of the default serializer registry (``Registry.component(ns, type).facts``)."""
-    from .serializers.registry import default_registry
-
     registry = default_registry()
 
     def facts(namespace: str, type: str, olx: bytes) -> ComponentFacts:

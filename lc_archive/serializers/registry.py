@@ -36,6 +36,8 @@ from pydantic import BaseModel
 
 from ..errors import LcArchiveError
 from .builtin import BUILTINS, DISTRIBUTION
+from .builtin.components import AnyComponent
+from .builtin.containers import BUILTIN_CONTAINERS
 from .contract import (
     CollectionSerializer,
     ComponentSerializer,
@@ -294,14 +296,11 @@ def _ensure_builtins(registry: Registry) -> None:
 
 @functools.cache
 def _any_component() -> ComponentSerializer:
-    from .builtin.components import AnyComponent
-
     return AnyComponent()
 
 
+@functools.cache
 def _builtin_container(type: str) -> ContainerSerializer | None:
-    from .builtin.containers import BUILTIN_CONTAINERS
-
     found = BUILTIN_CONTAINERS.get(type)
     return found() if found is not None else None
 

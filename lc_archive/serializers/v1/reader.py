@@ -369,12 +369,6 @@ def _check_children(state: _State) -> None:
             state.problem(member, path, f"{reason}; {ref!r} is a {kind}")
 
 
-def _default_registry() -> Registry:
-    from ..registry import default_registry
-
-    return default_registry()
-
-
 def read_v1(
     reader: ArchiveReader,
     *,

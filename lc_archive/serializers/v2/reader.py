@@ -663,12 +663,6 @@ def _check_references(state: _State) -> None:
 # -- entry points ------------------------------------------------------------------------------------
 
 
-def _default_registry() -> Registry:
-    from ..registry import default_registry
-
-    return default_registry()
-
-
 def read_v2(
     reader: ArchiveReader,
     *,
