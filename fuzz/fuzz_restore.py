@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Atheris fuzz target for lc-archive: the input bytes are an archive; only LcArchiveError may escape.
 
-Each input goes through :func:`lc_archive.restore.validate`. An input that validates is then restored
+Each input goes through :func:`lc_archive.usecases.restore.validate`. An input that validates is then restored
 into a copy of a SQLite store that already holds one package, and must restore; one in eight of the
 others is restored too, and must be refused with the same problems, leaving the store file
 byte-identical. Any other exception, or a broken invariant (an ``AssertionError``), is a finding:
@@ -47,7 +47,7 @@ def _load() -> None:
     import tomllib  # noqa: F401 (imported here so that it is instrumented too)
 
     from lc_archive.errors import ArchiveInvalid, LcArchiveError
-    from lc_archive.restore import restore, validate
+    from lc_archive.usecases.restore import restore, validate
     from lc_archive.stores import open_store
 
     _lc.update(ArchiveInvalid=ArchiveInvalid, LcArchiveError=LcArchiveError, restore=restore, validate=validate,

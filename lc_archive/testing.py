@@ -19,14 +19,14 @@ or the pytest-style base class, one test per check::
 The checks (each raises :class:`AssertionError` with the plugin id, the sample and what is wrong):
 
 * **contract**: the registry accepts the serializer (id ``plugin:<name>``, name, ``schema_version``,
-  ``model``, ``scopes``, methods; :meth:`lc_archive.serializers.registry.Registry.register`), and the
+  ``model``, ``scopes``, methods; :meth:`lc_archive.plugins.registry.Registry.register`), and the
   samples are plain JSON with one for the current schema version;
 * **JSON Schema**: ``model.model_json_schema()`` is a JSON-serialisable, deterministic object schema
   that allows extra fields at every level (``ConfigDict(extra="allow")``), and every current sample
   validates against the model with no error from ``check``;
 * **round trip**: data -> model -> ``load`` -> records -> ``dump`` -> ``model_dump(mode="json")`` gives
-  the sample back; :func:`~lc_archive.serializers.payloads.encode_payload` then
-  :func:`~lc_archive.serializers.payloads.decode_payload` gives the same records; rendering is
+  the sample back; :func:`~lc_archive.plugins.payloads.encode_payload` then
+  :func:`~lc_archive.plugins.payloads.decode_payload` gives the same records; rendering is
   byte-stable (parse and re-render give the same bytes) and a restore keeps the bytes as they are;
 * **upgrade chain**: every older sample upgrades one step at a time to the current version (each step
   leaves its input unchanged, returns a dict, and gives the same result twice), validates, and a
@@ -50,8 +50,8 @@ from pydantic import BaseModel, ValidationError
 
 from .archive.limits import DEFAULT_LIMITS
 from .errors import Problem
-from .serializers.contract import PayloadScope, PayloadTarget, PluginSerializer
-from .serializers.payloads import (
+from .plugins.contract import PayloadScope, PayloadTarget, PluginSerializer
+from .plugins.payloads import (
     PLUGIN_NAME_RE,
     PayloadError,
     check_payload,
@@ -211,7 +211,7 @@ class _Suite:
     def _contract(self) -> PluginSerializer:
         given = self._given
         try:
-            from .serializers.registry import PluginError, Registry
+            from .plugins.registry import PluginError, Registry
         except ImportError:  # pragma: no cover - a tree without the registry: the checks below only
             pass
         else:

@@ -1,7 +1,7 @@
 """Build ``testdata/sample-library.zip``: a small library that exercises every feature of a v1 archive.
 
 The library (``lib:Demo:SAMPLE``) is authored into a temporary SQLite store with the authoring API and
-a fixed clock, then backed up with ``lc_archive.backup.backup(..., format="v1", created_at=<fixed>)``.
+a fixed clock, then backed up with ``lc_archive.usecases.backup.backup(..., format="v1", created_at=<fixed>)``.
 Nothing depends on the time, the machine or the temporary path, so running this script twice gives
 byte-identical archives (``--check`` verifies that against the committed file).
 
@@ -23,10 +23,10 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(HERE.parent))
 
-from lc_archive.backup import backup  # noqa: E402
 from lc_archive.stores import open_store  # noqa: E402
 from lc_archive.stores.authoring import Author  # noqa: E402
 from lc_archive.synthetic import SyntheticClock  # noqa: E402
+from lc_archive.usecases.backup import backup  # noqa: E402
 
 __all__ = ["BACKUP_AT", "DEFAULT_OUT", "REF", "author_sample", "build_sample", "main"]
 

@@ -20,8 +20,8 @@ from typing import BinaryIO
 import pytest
 from conftest import REPO, peer_archives
 
-from lc_archive.serializers.builtin.collection import Collections
-from lc_archive.serializers.builtin.components import (
+from lc_archive.plugins.builtin.collection import Collections
+from lc_archive.plugins.builtin.components import (
     AnyComponent,
     HtmlComponent,
     ProblemComponent,
@@ -29,10 +29,10 @@ from lc_archive.serializers.builtin.components import (
     XBlockComponent,
     python_imports,
 )
-from lc_archive.serializers.builtin.containers import SectionContainer, SubsectionContainer, UnitContainer
-from lc_archive.serializers.builtin.olx_facts import MAX_REF_ISSUES, static_refs
-from lc_archive.serializers.contract import ComponentFacts, ComponentSerializer, ComponentVersionView, VersionCheck
-from lc_archive.serializers.registry import builtin_registry
+from lc_archive.plugins.builtin.containers import SectionContainer, SubsectionContainer, UnitContainer
+from lc_archive.plugins.builtin.olx_facts import MAX_REF_ISSUES, static_refs
+from lc_archive.plugins.contract import ComponentFacts, ComponentSerializer, ComponentVersionView, VersionCheck
+from lc_archive.plugins.registry import builtin_registry
 
 SAMPLE = REPO / "testdata" / "sample-library.zip"
 OLX_MEMBER = "entities/xblock.v1/html/x/component_versions/v3/block.xml"

@@ -24,10 +24,8 @@ from zipcraft import DEFLATED, Entry, build
 from lc_archive.archive.limits import DEFAULT_LIMITS, Limits
 from lc_archive.archive.nested_zip import inspect_nested_zip, is_importable_source
 from lc_archive.archive.zip_reader import ArchiveReader
-from lc_archive.backup import backup
 from lc_archive.errors import ArchiveInvalid, Problem
-from lc_archive.restore import restore
-from lc_archive.serializers.builtin.code_library import (
+from lc_archive.plugins.builtin.code_library import (
     CODE_LIBRARY_MEDIA,
     CODE_LIBRARY_NAMESPACE,
     CODE_LIBRARY_TYPE,
@@ -35,9 +33,11 @@ from lc_archive.serializers.builtin.code_library import (
     file_path,
     provided_modules,
 )
-from lc_archive.serializers.contract import ComponentVersionView, Issue
+from lc_archive.plugins.contract import ComponentVersionView, Issue
 from lc_archive.stores import open_store
 from lc_archive.stores.sql import SqlStore
+from lc_archive.usecases.backup import backup
+from lc_archive.usecases.restore import restore
 
 REF = "lc-archive.v1:code_library:graders"
 ENTITY_MEMBER = "entities/lc-archive.v1/code_library/graders.toml"
@@ -447,7 +447,7 @@ def test_openedx_core_restores_a_v1_archive_with_a_code_library(peer_dir: Path, 
     from test_peer_compat import REF as PEER_REF
     from test_peer_compat import _peer_restore
 
-    from lc_archive.state import compute_state
+    from lc_archive.usecases.state import compute_state
 
     zip_bytes = make_zip(GOOD)
     store = open_store(f"sqlite:///{tmp_path / 'ours.db'}")

@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 from v2kit import png
 
-from lc_archive.backup import backup
 from lc_archive.cli import main
-from lc_archive.convert import convert
-from lc_archive.diff import diff_archives
-from lc_archive.restore import restore
-from lc_archive.scratch import open_archive_store
-from lc_archive.serializers.payloads import render_payload
-from lc_archive.state import compute_full_state, compute_state
+from lc_archive.domain.records import PayloadRecord
+from lc_archive.plugins.payloads import render_payload
 from lc_archive.stores import open_store
-from lc_archive.stores.records import PayloadRecord
 from lc_archive.stores.sql import SqlStore
 from lc_archive.synthetic import SyntheticClock, generate_library
+from lc_archive.usecases.backup import backup
+from lc_archive.usecases.convert import convert
+from lc_archive.usecases.diff import diff_archives
+from lc_archive.usecases.restore import restore
+from lc_archive.usecases.scratch import open_archive_store
+from lc_archive.usecases.state import compute_full_state, compute_state
 
 REF = "lib:Org:CONV"
 NS = "xblock.v1"

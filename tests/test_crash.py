@@ -38,12 +38,12 @@ import pytest
 from sqlalchemy import event
 
 from lc_archive import faults
-from lc_archive.backup import backup, sweep_stale
 from lc_archive.cli import main
 from lc_archive.errors import StoreError
-from lc_archive.restore import restore, validate
 from lc_archive.stores import open_store
 from lc_archive.synthetic import generate_library
+from lc_archive.usecases.backup import backup, sweep_stale
+from lc_archive.usecases.restore import restore, validate
 
 pytestmark = pytest.mark.slow
 

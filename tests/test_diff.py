@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from test_convert import REF, WHEN, conv_store
 
-from lc_archive.backup import backup
 from lc_archive.cli import main
-from lc_archive.diff import diff_archives, diff_sources, format_diff
-from lc_archive.serializers.payloads import render_payload
-from lc_archive.state import compute_state
+from lc_archive.domain.records import PayloadRecord
+from lc_archive.plugins.payloads import render_payload
 from lc_archive.stores import open_store
-from lc_archive.stores.records import PayloadRecord
 from lc_archive.synthetic import generate_library
+from lc_archive.usecases.backup import backup
+from lc_archive.usecases.diff import diff_archives, diff_sources, format_diff
+from lc_archive.usecases.state import compute_state
 
 
 def _archive(tmp_path: Path, variant: str = "", fmt: str = "v2") -> Path:

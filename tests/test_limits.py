@@ -1,6 +1,6 @@
 """Limits: one settings object, the same from the CLI and the Python API, applied everywhere in phase A.
 
-Also the TOML nesting-depth check that runs before ``tomllib`` (``lc_archive.serializers.safe_toml``):
+Also the TOML nesting-depth check that runs before ``tomllib`` (``lc_archive.parsing.safe_toml``):
 it must never underestimate a document's depth, must stay linear on hostile input, and must refuse a
 10,000-deep document quickly and clearly, naming the member.
 """
@@ -31,9 +31,9 @@ from lc_archive.archive.limits import (
 )
 from lc_archive.cli import main
 from lc_archive.errors import ArchiveInvalid
-from lc_archive.restore import restore, validate
-from lc_archive.serializers.safe_toml import TomlInvalid, parse_toml, toml_depth
+from lc_archive.parsing.safe_toml import TomlInvalid, parse_toml, toml_depth
 from lc_archive.stores import open_store
+from lc_archive.usecases.restore import restore, validate
 
 REPO = Path(__file__).resolve().parent.parent
 FIELDS = [f.name for f in dataclasses.fields(Limits)]

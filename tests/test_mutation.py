@@ -4,7 +4,7 @@ Two valid archives are mutated: the tiny one of ``v1kit`` and ``testdata/sample-
 mutations (flip, truncate, insert, delete, overwrite with a boundary integer, most of them aimed at ZIP
 header fields) damage the container; the member mutations (drop, duplicate, rename, swap or replace
 contents, edit TOML values and lines, replace OLX) rebuild a structurally valid ZIP that reaches the
-v1 reader. Every mutated archive goes through :func:`lc_archive.restore.validate`; a fraction is also
+v1 reader. Every mutated archive goes through :func:`lc_archive.usecases.restore.validate`; a fraction is also
 restored into a copy of a store that already holds one package. The properties:
 
 * only ``LcArchiveError`` subclasses escape (anything else fails the test: hypothesis shrinks it);
@@ -40,8 +40,8 @@ from v1kit import tiny_members
 
 from lc_archive.archive import ArchiveReader
 from lc_archive.errors import ArchiveInvalid, LcArchiveError
-from lc_archive.restore import restore, validate
 from lc_archive.stores import open_store
+from lc_archive.usecases.restore import restore, validate
 
 DEFLATED, STORED = zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED
 REPO = Path(__file__).resolve().parent.parent
@@ -108,9 +108,9 @@ def _plugins() -> bytes:
 
     from lc_archive_tags import ObjectTag, TagsSerializer
 
-    from lc_archive.backup import backup
-    from lc_archive.serializers.payloads import encode_payload
+    from lc_archive.plugins.payloads import encode_payload
     from lc_archive.stores import open_store
+    from lc_archive.usecases.backup import backup
 
     library = _zip({"grader/__init__.py": b"def check(expect, ans):\n    return expect == ans\n"})
     with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "s.db") as store:

@@ -25,10 +25,10 @@ from v1kit import make_zip, tiny_members
 
 from lc_archive.cli import main
 from lc_archive.errors import ArchiveInvalid
-from lc_archive.restore import validate
-from lc_archive.serializers import olx
-from lc_archive.serializers.olx import PARSER_OPTIONS, check_olx, olx_parser
+from lc_archive.parsing import olx
+from lc_archive.parsing.olx import PARSER_OPTIONS, check_olx, olx_parser
 from lc_archive.stores import open_store
+from lc_archive.usecases.restore import validate
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "entities/xblock.v1/html"

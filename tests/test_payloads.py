@@ -14,9 +14,10 @@ import pytest
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from lc_archive.archive.limits import DEFAULT_LIMITS
+from lc_archive.domain.records import PayloadRecord
 from lc_archive.errors import LcArchiveError, Problem
-from lc_archive.serializers.contract import Issue, PayloadScope, PayloadTarget, PluginSerializer
-from lc_archive.serializers.payloads import (
+from lc_archive.plugins.contract import Issue, PayloadScope, PayloadTarget, PluginSerializer
+from lc_archive.plugins.payloads import (
     ParsedPayload,
     PayloadError,
     check_payload,
@@ -28,7 +29,6 @@ from lc_archive.serializers.payloads import (
     render_payload,
     upgrade_data,
 )
-from lc_archive.stores.records import PayloadRecord
 from lc_archive.testing import UNKNOWN_KEY, check_serializer
 
 REPO = Path(__file__).resolve().parent.parent

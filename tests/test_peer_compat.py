@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from conftest import _peer_dir, peer_archives
 
-from lc_archive.backup import backup
-from lc_archive.restore import restore
-from lc_archive.state import compute_state, state_json
 from lc_archive.stores import open_store
+from lc_archive.usecases.backup import backup
+from lc_archive.usecases.restore import restore
+from lc_archive.usecases.state import compute_state, state_json
 
 pytestmark = [pytest.mark.peer, pytest.mark.xdist_group("peer")]
 
@@ -130,7 +130,7 @@ def test_v2_converted_to_v1_restores_in_openedx_core(name: str, peer_dir: Path, 
                                                      tmp_path: Path) -> None:
     """peer archive -> our store -> v2 backup -> `convert --format v1` -> openedx-core: the same state as
     openedx-core reaches from its own archive."""
-    from lc_archive.convert import convert
+    from lc_archive.usecases.convert import convert
 
     zip_path = peer_dir / name
     store, _ = _restore_here(zip_path, tmp_path)

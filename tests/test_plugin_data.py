@@ -17,15 +17,15 @@ import pytest
 from lc_archive_notes import Note, NotesSerializer
 from lc_archive_tags import ObjectTag, TagsSerializer
 
-from lc_archive.backup import backup
 from lc_archive.cli import main
-from lc_archive.restore import restore
-from lc_archive.serializers.payloads import decode_payload, encode_payload, render_payload
-from lc_archive.serializers.registry import Registry, builtin_registry, default_registry
+from lc_archive.domain.records import PayloadRecord
+from lc_archive.plugins.payloads import decode_payload, encode_payload, render_payload
+from lc_archive.plugins.registry import Registry, builtin_registry, default_registry
 from lc_archive.stores import open_store
-from lc_archive.stores.records import PayloadRecord
 from lc_archive.stores.sql import SqlStore
 from lc_archive.synthetic import SyntheticClock
+from lc_archive.usecases.backup import backup
+from lc_archive.usecases.restore import restore
 
 REF = "lib:Org:PLUG"
 WHEN = datetime(2026, 2, 3, 4, 5, 6, tzinfo=UTC)
@@ -122,7 +122,7 @@ def test_broken_plugins_are_reported_and_the_rest_works(tmp_path: Path, monkeypa
     (tmp_path / "half_done.py").write_text(
         "from typing import ClassVar\n"
         "from pydantic import BaseModel\n"
-        "from lc_archive.serializers.contract import PluginSerializer\n"
+        "from lc_archive.plugins.contract import PluginSerializer\n"
         "class Data(BaseModel):\n    x: int = 0\n"
         "class HalfDone(PluginSerializer):\n"
         "    id: ClassVar[str] = 'plugin:half'\n    name: ClassVar[str] = 'half'\n"
@@ -263,8 +263,8 @@ def test_openedx_core_restores_our_v1_archive_with_plugin_data(peer_dir: Path, p
 
 
 def test_spec_example_is_what_the_tags_plugin_writes() -> None:
-    """formats/payloads.md's payload example is real output, byte for byte."""
-    spec = (Path(__file__).resolve().parent.parent / "formats" / "payloads.md").read_text("utf-8")
+    """docs/formats/payloads.md's payload example is real output, byte for byte."""
+    spec = (Path(__file__).resolve().parent.parent / "docs" / "formats" / "payloads.md").read_text("utf-8")
     example = spec.split("<!-- example: tags-payload -->\n```json\n", 1)[1].split("```", 1)[0]
     tag = ObjectTag(taxonomy="subject", value="Physics", lineage=("Science", "Physics"))
     record = encode_payload(TagsSerializer(), [tag], entity="xblock.v1:problem:quiz-1")
@@ -321,7 +321,7 @@ def test_v2_blobs_stored_after_later_entities_are_still_checked(tmp_path: Path,
 def test_hostile_payload_members_are_all_reported(tmp_path: Path) -> None:
     """Every payload problem of one archive is reported at once, each on its member and path."""
     from lc_archive.errors import ArchiveInvalid
-    from lc_archive.restore import validate
+    from lc_archive.usecases.restore import validate
 
     with build(tmp_path / "a.db") as store:
         backup(store, REF, tmp_path / "a.zip", format="v1", created_at=WHEN)

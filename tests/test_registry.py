@@ -19,9 +19,9 @@ from conftest import REPO
 from pydantic import BaseModel, ConfigDict
 
 from lc_archive.errors import LcArchiveError
-from lc_archive.serializers.builtin import BUILTINS, DISTRIBUTION
-from lc_archive.serializers.builtin.components import AnyComponent, ProblemComponent, XBlockComponent
-from lc_archive.serializers.contract import (
+from lc_archive.plugins.builtin import BUILTINS, DISTRIBUTION
+from lc_archive.plugins.builtin.components import AnyComponent, ProblemComponent, XBlockComponent
+from lc_archive.plugins.contract import (
     CollectionSerializer,
     ComponentFacts,
     ComponentSerializer,
@@ -32,7 +32,7 @@ from lc_archive.serializers.contract import (
     Serializer,
     VersionCheck,
 )
-from lc_archive.serializers.registry import (
+from lc_archive.plugins.registry import (
     GROUP,
     PluginError,
     PluginFailure,
@@ -331,8 +331,8 @@ def test_builtin_registry_lookups() -> None:
 GOOD_PLUGIN = '''
 from typing import Any, ClassVar
 from pydantic import BaseModel
-from lc_archive.serializers.builtin.components import ProblemComponent
-from lc_archive.serializers.contract import PluginSerializer
+from lc_archive.plugins.builtin.components import ProblemComponent
+from lc_archive.plugins.contract import PluginSerializer
 
 class Notes(BaseModel):
     text: str = ""
@@ -356,7 +356,7 @@ class OtherProblem(ProblemComponent):
 
 HALF_PLUGIN = '''
 from typing import ClassVar
-from lc_archive.serializers.contract import ContainerSerializer
+from lc_archive.plugins.contract import ContainerSerializer
 
 class HalfContainer(ContainerSerializer):
     id: ClassVar[str] = "container:half"
@@ -442,7 +442,7 @@ def test_default_discovery_finds_installed_plugins(tmp_path: Path, monkeypatch: 
         "ModuleNotFoundError: No module named 'broken_plugin_module'")
     # lc-archive's own entry points are loaded first: a plugin cannot take a built-in id
     assert failures["xblock.v1:problem"].distribution == "broken_plugin"
-    assert "already registered by lc_archive.serializers.builtin.components:ProblemComponent of lc-archive" in (
+    assert "already registered by lc_archive.plugins.builtin.components:ProblemComponent of lc-archive" in (
         failures["xblock.v1:problem"].reason)
     entries = {e.id: e for e in r.entries()}
     assert set(BUILTINS) <= set(entries)

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from lc_archive.backup import backup
-from lc_archive.restore import restore
-from lc_archive.selection import SelectedSource, SelectionError, registry_facts, select_source
+from lc_archive.domain.records import ComponentFacts, PayloadRecord
 from lc_archive.stores import open_store
-from lc_archive.stores.records import ComponentFacts, PayloadRecord
 from lc_archive.stores.sql import SqlStore
 from lc_archive.synthetic import SyntheticClock
+from lc_archive.usecases.backup import backup
+from lc_archive.usecases.restore import restore
+from lc_archive.usecases.selection import SelectedSource, SelectionError, registry_facts, select_source
 
 REF = "lib:Org:SEL"
 WHEN = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)

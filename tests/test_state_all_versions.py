@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from v2kit import REF, WHEN, handmade_store
 
-from lc_archive.backup import backup
 from lc_archive.cli import main
-from lc_archive.restore import restore
-from lc_archive.serializers.payloads import render_payload
-from lc_archive.state import compute_full_state, compute_state, state_json
+from lc_archive.domain.records import PayloadRecord
+from lc_archive.plugins.payloads import render_payload
 from lc_archive.stores import open_store
-from lc_archive.stores.records import PayloadRecord
+from lc_archive.usecases.backup import backup
+from lc_archive.usecases.restore import restore
+from lc_archive.usecases.state import compute_full_state, compute_state, state_json
 
 
 def test_v2_round_trip_keeps_the_full_state(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

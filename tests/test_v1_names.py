@@ -15,7 +15,7 @@ from conftest import peer_archives
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lc_archive.serializers.v1.names import MAX_STEM_BYTES, NameAllocator, hashed_name, slugify
+from lc_archive.formats.naming import MAX_STEM_BYTES, NameAllocator, hashed_name, slugify
 
 # format spec §2.3 (openedx-core's test_slug_hash.py, recomputed against 1.15.2)
 HASHED = {

@@ -15,19 +15,19 @@ from conftest import peer_archives
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lc_archive.serializers.v1.toml_render import (
-    EntityExtras,
-    render_collection,
-    render_entity,
-    render_package,
-    written_versions,
-)
-from lc_archive.stores.records import (
+from lc_archive.domain.records import (
     ChildRecord,
     CollectionRecord,
     EntityRecord,
     PackageRecord,
     VersionRecord,
+)
+from lc_archive.formats.v1.toml_render import (
+    EntityExtras,
+    render_collection,
+    render_entity,
+    render_package,
+    written_versions,
 )
 
 # -- the oracle: tomlkit, used exactly like openedx_content/applets/backup_restore/toml.py ------------

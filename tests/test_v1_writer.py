@@ -20,11 +20,7 @@ import pytest
 from conftest import peer_archives
 
 from lc_archive.archive.zip_writer import ArchiveWriter
-from lc_archive.errors import LcArchiveError
-from lc_archive.serializers.v1.writer import V1WriteStats, write_v1
-from lc_archive.stores import SqlStore, open_store
-from lc_archive.stores.base import History, PackageSource
-from lc_archive.stores.records import (
+from lc_archive.domain.records import (
     ChildRecord,
     CollectionRecord,
     EntityRecord,
@@ -34,6 +30,10 @@ from lc_archive.stores.records import (
     PublishLogRecord,
     VersionRecord,
 )
+from lc_archive.errors import LcArchiveError
+from lc_archive.formats.v1.writer import V1WriteStats, write_v1
+from lc_archive.stores import SqlStore, open_store
+from lc_archive.stores.base import History, PackageSource
 
 REF = "lib:Org:W"
 BACKUP_AT = datetime(2026, 5, 1, 12, 0, 0, 500000, tzinfo=UTC)

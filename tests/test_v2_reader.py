@@ -22,7 +22,7 @@ from v2kit import (
 
 from lc_archive.archive.zip_reader import ArchiveReader
 from lc_archive.errors import ArchiveInvalid, Problem
-from lc_archive.serializers.v2 import is_v2, read_v2, verify_v2
+from lc_archive.formats.v2 import is_v2, read_v2, verify_v2
 from lc_archive.stores import open_store
 
 REPO = Path(__file__).resolve().parent.parent

@@ -13,12 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from v2kit import REF, backup_v2, handmade_store
 
-from lc_archive.model.types import media_path_problem
-from lc_archive.serializers.v2.docs import ComponentDoc
-from lc_archive.serializers.v2.layout import MemberKind, MemberNames, classify, fold, name_problem
-from lc_archive.serializers.v2.render import render_collection, render_entity, render_package, render_publish
-from lc_archive.stores import open_store
-from lc_archive.stores.records import (
+from lc_archive.domain.fields import media_path_problem
+from lc_archive.domain.records import (
     ChildRecord,
     CollectionRecord,
     EntityRecord,
@@ -28,6 +24,10 @@ from lc_archive.stores.records import (
     PublishLogRecord,
     VersionRecord,
 )
+from lc_archive.formats.v2.docs import ComponentDoc
+from lc_archive.formats.v2.layout import MemberKind, MemberNames, classify, fold, name_problem
+from lc_archive.formats.v2.render import render_collection, render_entity, render_package, render_publish
+from lc_archive.stores import open_store
 from lc_archive.synthetic import generate_library
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)

@@ -12,11 +12,11 @@ import pytest
 from v2kit import NS, REF, WHEN, backup_v2, handmade_store, png, restore_v2, snapshot
 
 from lc_archive.archive.zip_reader import ArchiveReader
-from lc_archive.serializers.v2 import read_v2, verify_v2
-from lc_archive.state import compute_state
+from lc_archive.formats.v2 import read_v2, verify_v2
 from lc_archive.stores import open_store
 from lc_archive.stores.sql import SqlStore
 from lc_archive.synthetic import SyntheticClock, generate_library
+from lc_archive.usecases.state import compute_state
 
 
 def _round_trip(store: SqlStore, tmp_path: Path, ref: str = REF) -> tuple[Path, SqlStore]:

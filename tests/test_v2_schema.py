@@ -1,4 +1,4 @@
-"""The committed JSON Schemas in formats/v2/schema/ are exactly what the pydantic models generate,
+"""The committed JSON Schemas in docs/formats/v2/schema/ are exactly what the pydantic models generate,
 and real documents fit them."""
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from v2kit import REF, backup_v2, handmade_store
 
-from lc_archive.serializers.v2.layout import MemberKind, classify
-from lc_archive.serializers.v2.schema import DOCUMENTS, generate_schemas, main
+from lc_archive.formats.v2.layout import MemberKind, classify
+from lc_archive.formats.v2.schema import DOCUMENTS, generate_schemas, main
 
 REPO = Path(__file__).resolve().parent.parent
-SCHEMA_DIR = REPO / "formats" / "v2" / "schema"
-HINT = "run `python -m lc_archive.serializers.v2.schema formats/v2/schema` and commit the result"
+SCHEMA_DIR = REPO / "docs" / "formats" / "v2" / "schema"
+HINT = "run `python -m lc_archive.formats.v2.schema docs/formats/v2/schema` and commit the result"
 
 
 def test_committed_schemas_match_the_models() -> None:

@@ -1,4 +1,4 @@
-"""The examples in formats/v2.md are real: each is a member (or part of one) of the archive that
+"""The examples in docs/formats/v2.md are real: each is a member (or part of one) of the archive that
 lc-archive writes for the sample library (testdata/build_sample.py) with its fixed backup time.
 
 Markers in the Markdown, on the line before a fenced block:
@@ -23,12 +23,12 @@ import pytest
 from v2kit import backup_v2
 
 from lc_archive.archive.zip_reader import ArchiveReader
-from lc_archive.serializers.v2 import read_v2
+from lc_archive.formats.v2 import read_v2
 from lc_archive.stores import open_store
 from lc_archive.synthetic import SyntheticClock
 
 REPO = Path(__file__).resolve().parent.parent
-SPEC = REPO / "formats" / "v2.md"
+SPEC = REPO / "docs" / "formats" / "v2.md"
 _BLOCK = re.compile(r"^(?:<!-- (example|excerpt): (\S+) -->|<!-- (listing|illustration) -->)?\n?```(\w*)\n(.*?)^```$",
                     re.MULTILINE | re.DOTALL)
 _FENCE = re.compile(r"^```\w*$", re.MULTILINE)
@@ -79,21 +79,22 @@ def _blocks() -> list[tuple[str, str, str]]:
 def test_every_block_is_marked_and_real(sample: Path) -> None:
     blocks = _blocks()
     unmarked = [body[:60] for kind, _, body in blocks if not kind]
-    assert not unmarked, f"fenced blocks without a marker in formats/v2.md: {unmarked}"
+    assert not unmarked, f"fenced blocks without a marker in docs/formats/v2.md: {unmarked}"
     kinds = {kind for kind, _, _ in blocks}
     assert {"example", "excerpt", "listing"} <= kinds
     with zipfile.ZipFile(sample) as z:
         names = set(z.namelist())
         for kind, name, body in blocks:
             if kind in ("example", "excerpt"):
-                assert name in names, f"formats/v2.md shows {name}, which the sample archive does not have"
+                assert name in names, f"docs/formats/v2.md shows {name}, which the sample archive does not have"
                 data = z.read(name).decode("utf-8")
                 if kind == "example":
-                    assert body == data, f"formats/v2.md's {name} differs from the archive's:\n{data}"
+                    assert body == data, f"docs/formats/v2.md's {name} differs from the archive's:\n{data}"
                 else:
-                    assert body in data, f"formats/v2.md's excerpt of {name} is not in the archive's:\n{data}"
+                    assert body in data, f"docs/formats/v2.md's excerpt of {name} is not in the archive's:\n{data}"
             elif kind == "listing":  # compressed sizes depend on the zlib build: compared loosely
-                assert _loose(body) == _loose(listing(sample)), f"formats/v2.md's listing is stale:\n{listing(sample)}"
+                assert _loose(body) == _loose(listing(sample)), (
+                    f"docs/formats/v2.md's listing is stale:\n{listing(sample)}")
 
 
 def test_every_document_kind_has_an_example() -> None:
@@ -112,7 +113,7 @@ def test_the_sample_numbers_in_the_text(sample: Path) -> None:
     text = SPEC.read_text(encoding="utf-8")
     members = len(zipfile.ZipFile(sample).namelist())
     match = re.search(rf"holds {members} members and is ([\d,]+) bytes", text)
-    assert match, f"formats/v2.md should say the sample archive holds {members} members"
+    assert match, f"docs/formats/v2.md should say the sample archive holds {members} members"
     size = int(match.group(1).replace(",", ""))
     assert abs(size - sample.stat().st_size) <= size // 50, (size, sample.stat().st_size)  # zlib builds differ
     with ArchiveReader(sample) as reader, read_v2(reader) as plan:

@@ -13,12 +13,12 @@ from typing import Any
 
 from lc_archive.archive.zip_reader import ArchiveReader
 from lc_archive.archive.zip_writer import ArchiveWriter, atomic_output, is_compressible
-from lc_archive.serializers.v2 import V2RestorePlan, V2WriteStats, read_v2, write_v2
-from lc_archive.serializers.v2.manifest import ManifestedWriter
+from lc_archive.domain.records import PackageRecord
+from lc_archive.formats.v2 import V2RestorePlan, V2WriteStats, read_v2, write_v2
+from lc_archive.formats.v2.manifest import ManifestedWriter
 from lc_archive.stores import open_store
 from lc_archive.stores.authoring import Author
 from lc_archive.stores.base import Store
-from lc_archive.stores.records import PackageRecord
 from lc_archive.stores.sql import SqlStore
 from lc_archive.synthetic import SyntheticClock
 

@@ -1,15 +1,13 @@
 """Stores: where learning packages live. ``open_store(url)`` opens the embedded SQL store.
 
 See :mod:`lc_archive.stores.base` for the streaming interface backup and restore use,
-:mod:`lc_archive.stores.records` for the records crossing it, and :mod:`lc_archive.stores.authoring` for
+:mod:`lc_archive.domain.records` for the records crossing it, and :mod:`lc_archive.stores.authoring` for
 the small authoring API (``store.author(...)``).
 """
 
 from __future__ import annotations
 
-from .authoring import Author, AuthoringError
-from .base import History, PackageSink, PackageSource, Store
-from .records import (
+from ..domain.records import (
     COMPONENT,
     CONTAINER,
     ChildRecord,
@@ -24,6 +22,8 @@ from .records import (
     PublishLogRecord,
     VersionRecord,
 )
+from .authoring import Author, AuthoringError
+from .base import History, PackageSink, PackageSource, Store
 from .sql import SqlStore, open_store
 
 __all__ = [

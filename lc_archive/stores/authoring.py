@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
+from ..domain.media import guess_media_type, olx_media_type
+from ..domain.records import COMPONENT, CONTAINER, PackageRecord, PayloadRecord
 from ..errors import AuthoringError, PackageNotFound
 from .blobs import IN_LIMIT, BlobWriter
-from .media_types import guess_media_type, olx_media_type
-from .records import COMPONENT, CONTAINER, PackageRecord, PayloadRecord
 from .schema import (
     child,
     collection,

@@ -32,11 +32,11 @@ from sqlalchemy import Connection, Engine, create_engine, event, insert, select,
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from ..domain.records import PackageRecord
 from ..errors import StoreError
 from ..faults import fault_point
 from .base import PackageSink, PackageSource, Store
 from .blobs import BlobWriter
-from .records import PackageRecord
 from .schema import SCHEMA_VERSION, meta, metadata, package
 from .sql_sink import SqlSink, create_package, insert_with_ids
 from .sql_source import SqlSource

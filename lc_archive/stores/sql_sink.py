@@ -14,11 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import PackageExists, StoreError
-from ..faults import fault_point
-from .base import PackageSink
-from .blobs import BlobWriter
-from .records import (
+from ..domain.records import (
     CollectionRecord,
     EntityRecord,
     PackageRecord,
@@ -26,6 +22,10 @@ from .records import (
     PublishLogRecord,
     VersionRecord,
 )
+from ..errors import PackageExists, StoreError
+from ..faults import fault_point
+from .base import PackageSink
+from .blobs import BlobWriter
 from .schema import (
     child,
     collection,

@@ -15,10 +15,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import Column, Connection, Row, Select, func, or_, select
 
-from ..errors import PackageNotFound
-from .base import History, PackageSource
-from .blobs import IN_LIMIT, open_blob
-from .records import (
+from ..domain.records import (
     ChildRecord,
     CollectionRecord,
     EntityRecord,
@@ -29,6 +26,9 @@ from .records import (
     PublishLogRecord,
     VersionRecord,
 )
+from ..errors import PackageNotFound
+from .base import History, PackageSource
+from .blobs import IN_LIMIT, open_blob
 from .schema import (
     blob,
     blob_chunk,

@@ -10,8 +10,8 @@ from lc_archive_notes import Note, NotesSerializer
 
 from lc_archive.archive.limits import DEFAULT_LIMITS
 from lc_archive.errors import Problem
-from lc_archive.serializers.contract import PayloadTarget
-from lc_archive.serializers.payloads import (
+from lc_archive.plugins.contract import PayloadTarget
+from lc_archive.plugins.payloads import (
     PayloadError,
     check_payload,
     decode_payload,

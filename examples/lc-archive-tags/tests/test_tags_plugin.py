@@ -8,8 +8,8 @@ from lc_archive_tags import ObjectTag, TagsSerializer
 
 from lc_archive.archive.limits import DEFAULT_LIMITS
 from lc_archive.errors import Problem
-from lc_archive.serializers.contract import PayloadTarget
-from lc_archive.serializers.payloads import check_payload, decode_payload, encode_payload, parse_payload, render_payload
+from lc_archive.plugins.contract import PayloadTarget
+from lc_archive.plugins.payloads import check_payload, decode_payload, encode_payload, parse_payload, render_payload
 from lc_archive.testing import Samples, SerializerConformance, check_serializer
 
 V1: dict[str, Any] = {"tags": [{"taxonomy": "difficulty", "value": "Easy"}, {"taxonomy": "subject", "value": "Optics"}]}

@@ -1,0 +1,5 @@
+"""The ``lc-archive`` command line."""
+
+from .app import main
+
+__all__ = ["main"]

@@ -1,0 +1,1 @@
+"""The domain vocabulary: the one bottom layer every other layer imports."""

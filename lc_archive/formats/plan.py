@@ -1,0 +1,164 @@
+"""The restore plan: what validating an archive produces and what writing it into a store consumes.
+
+Phase A of a restore (any format) reads and checks the whole archive and yields a
+:class:`RestorePlan`; phase B replays it into a store inside one transaction. The plan keeps only an
+index in memory (blob hashes -> archive members, counts); entity records are spooled to a private
+temporary file in batches, so a 100,000-component library never sits in memory at once.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+from ..domain.records import CollectionRecord, EntityRecord, PackageRecord, PayloadRecord, PublishLogRecord
+from ..errors import Problem
+
+__all__ = ["BackupMeta", "RestorePlan", "Spool"]
+
+MAX_KEPT_WARNINGS = 10_000
+"""Warnings kept in a plan (the count goes on beyond this)."""
+
+
+class Spool[T]:
+    """Records appended to a private temporary file in pickled batches, read back in order."""
+
+    def __init__(self, batch: int = 500) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="lc-archive-plan-")  # noqa: SIM115  (closed by close())
+        self._batch = batch
+        self._batches = 0
+        self._pending: list[T] = []
+        self.count = 0
+
+    def append(self, item: T) -> None:
+        """Add one record."""
+        self._pending.append(item)
+        self.count += 1
+        if len(self._pending) >= self._batch:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            pickle.dump(self._pending, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._batches += 1
+            self._pending = []
+
+    def batches(self) -> Iterator[list[T]]:
+        """Every record in the order added, a batch at a time (may be called more than once)."""
+        self._flush()
+        self._file.seek(0)
+        for _ in range(self._batches):
+            batch: list[T] = pickle.load(self._file)  # our own private spool file
+            yield batch
+
+    def close(self) -> None:
+        """Delete the file."""
+        self._file.close()
+
+
+@dataclass(frozen=True)
+class BackupMeta:
+    """What the archive says about its own making."""
+
+    format: str
+    format_version: int
+    created_at: datetime
+    created_by: str | None = None
+    created_by_email: str | None = None
+    origin_server: str | None = None
+
+
+@dataclass
+class RestorePlan:
+    """A validated archive, ready to be written into a store."""
+
+    meta: BackupMeta
+    package: PackageRecord
+    blobs: dict[str, str] = field(default_factory=dict)
+    """sha256 -> the archive member to read that blob from (each distinct blob once)."""
+    blob_bytes: int = 0
+    """Total size of the distinct blobs."""
+    collections: list[CollectionRecord] = field(default_factory=list)
+    publish_log: list[PublishLogRecord] = field(default_factory=list)
+    """Publish events, oldest first (v1 carries none)."""
+    counts: Counter[str] = field(default_factory=Counter)
+    """Entity counts per type (``xblock.v1:html``, ``unit``...), plus ``versions`` and ``media``."""
+    notes: list[str] = field(default_factory=list)
+    """Things the reader accepted but a user may want to know (ignored members, ...)."""
+    warnings: list[Problem] = field(default_factory=list)
+    """Problems of severity ``warning`` (the first :data:`MAX_KEPT_WARNINGS`); see :attr:`warning_count`."""
+    warning_count: int = 0
+    _entities: Spool[EntityRecord] = field(default_factory=Spool)
+    _payloads: Spool[PayloadRecord] = field(default_factory=Spool)
+
+    def add_entity(self, entity: EntityRecord) -> None:
+        """Append an entity record to the spool."""
+        self._entities.append(entity)
+
+    def entity_batches(self) -> Iterator[list[EntityRecord]]:
+        """The spooled entities, in the order they were added, a batch at a time."""
+        return self._entities.batches()
+
+    def add_payload(self, payload: PayloadRecord) -> None:
+        """Append a plugin payload (checked) to its spool."""
+        self._payloads.append(payload)
+
+    def payload_batches(self) -> Iterator[list[PayloadRecord]]:
+        """The spooled plugin payloads, in the order they were added."""
+        return self._payloads.batches()
+
+    @property
+    def payload_count(self) -> int:
+        """Number of plugin payloads in the plan."""
+        return self._payloads.count
+
+    def add_warnings(self, problems: list[Problem]) -> None:
+        """Keep warnings (up to :data:`MAX_KEPT_WARNINGS`) and count them all."""
+        self.warning_count += len(problems)
+        room = MAX_KEPT_WARNINGS - len(self.warnings)
+        if room > 0:
+            self.warnings.extend(problems[:room])
+
+    @property
+    def entity_count(self) -> int:
+        """Number of entities in the plan."""
+        return sum(v for k, v in self.counts.items() if k not in ("versions", "media"))
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and sizes for ``inspect``/``validate``/``restore --dry-run`` output."""
+        return {
+            "format": self.meta.format,
+            "format_version": self.meta.format_version,
+            "package": {"ref": self.package.ref, "title": self.package.title},
+            "created_at": self.meta.created_at.isoformat().replace("+00:00", "Z"),
+            "created_by": self.meta.created_by,
+            "origin_server": self.meta.origin_server,
+            "entities": self.entity_count,
+            "types": dict(sorted((k, v) for k, v in self.counts.items() if k not in ("versions", "media"))),
+            "versions": self.counts["versions"],
+            "media_files": self.counts["media"],
+            "collections": len(self.collections),
+            "publish_events": len(self.publish_log),
+            "plugin_payloads": self.payload_count,
+            "distinct_blobs": len(self.blobs),
+            "blob_bytes": self.blob_bytes,
+            "notes": self.notes,
+            "warnings": [str(w) for w in self.warnings],
+            "warning_count": self.warning_count,
+        }
+
+    def close(self) -> None:
+        """Delete the spools."""
+        self._entities.close()
+        self._payloads.close()
+
+    def __enter__(self) -> RestorePlan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

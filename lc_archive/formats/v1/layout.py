@@ -1,0 +1,129 @@
+"""Classify the members of a v1 archive by their place in the layout.
+
+The layout (``docs/formats/v1.md``)::
+
+    package.toml
+    entities/<container>.toml
+    entities/<namespace>/<type>/<component>.toml
+    entities/<namespace>/<type>/<component>/component_versions/v<N>/<media path>
+    collections/<collection>.toml
+    plugins/<plugin>/<...>.json                  lc-archive's plugin payloads (openedx-core ignores them)
+
+Unlike openedx-core's reader, nothing is guessed: a ``.toml`` under ``component_versions/`` is a media
+file, ``v<N>/`` inside a media path is part of the path, and every member that fits nowhere is a
+problem rather than silently dropped. Directory entries are skipped. An archive whose members all sit
+in one top-level folder (zipped with a wrapper directory) is read from inside that folder.
+openedx-core 1.15.2 writes a component whose code slugifies to nothing as ``entities/ns/type/.toml``
+with its versions directly in ``entities/ns/type/component_versions/``; that shape is accepted too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ...errors import Problem
+from ...plugins.payload_members import is_payload_member
+
+__all__ = ["ComponentFiles", "V1Layout", "classify"]
+
+PACKAGE_TOML = "package.toml"
+_VERSION_DIR = re.compile(r"^v([1-9][0-9]{0,9})$")
+
+
+@dataclass
+class ComponentFiles:
+    """A component TOML member and the media members of each version directory."""
+
+    toml: str
+    namespace: str
+    type: str
+    versions: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+    """version number -> [(media path, member name)] in archive order."""
+
+
+@dataclass
+class V1Layout:
+    """Where everything is in a v1 archive (member names include the wrapper ``prefix``)."""
+
+    prefix: str = ""
+    package: str | None = None
+    containers: list[str] = field(default_factory=list)
+    components: dict[str, ComponentFiles] = field(default_factory=dict)
+    collections: list[str] = field(default_factory=list)
+    payloads: list[str] = field(default_factory=list)
+    """Plugin payload members (``plugins/<plugin>/...json``)."""
+    ignored: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _wrapper_prefix(names: list[str]) -> str:
+    if PACKAGE_TOML in names:
+        return ""
+    tops = {n.split("/", 1)[0] for n in names}
+    if len(tops) == 1:
+        top = tops.pop()
+        if f"{top}/{PACKAGE_TOML}" in names:
+            return f"{top}/"
+    return ""
+
+
+def classify(member_names: Iterable[str]) -> V1Layout:
+    """Sort archive members into package, container, component, media and collection files."""
+    names = list(member_names)
+    layout = V1Layout(prefix=_wrapper_prefix(names))
+    pre = layout.prefix
+    media: list[tuple[str, list[str]]] = []
+    for name in names:
+        if name.endswith("/") or (pre and name == pre):
+            continue
+        rel = name[len(pre):] if name.startswith(pre) else None
+        if rel is None:
+            layout.problems.append(Problem(name, "$", f"member outside the archive folder {pre!r}"))
+            continue
+        parts = rel.split("/")
+        if rel == PACKAGE_TOML:
+            layout.package = name
+        elif parts[0] == "entities" and len(parts) == 2 and rel.endswith(".toml"):
+            layout.containers.append(name)
+        elif parts[0] == "entities" and len(parts) == 4 and rel.endswith(".toml"):
+            layout.components[name] = ComponentFiles(name, parts[1], parts[2])
+        elif parts[0] == "entities" and len(parts) >= 5:
+            media.append((name, parts))
+        elif parts[0] == "collections" and rel.endswith(".toml") and len(parts) >= 2:
+            layout.collections.append(name)
+        elif is_payload_member(rel):
+            layout.payloads.append(name)
+        elif parts[0] in ("entities", "collections", "plugins"):
+            layout.problems.append(Problem(name, "$", "unexpected file: it fits nowhere in the v1 layout"))
+        else:
+            layout.ignored.append(name)
+    for name, parts in media:
+        _place_media(layout, name, parts)
+    if layout.package is None:
+        layout.problems.append(Problem(pre + PACKAGE_TOML, "$", "missing: every archive needs package.toml"))
+    return layout
+
+
+def _place_media(layout: V1Layout, name: str, parts: list[str]) -> None:
+    """``entities/ns/type/<stem>/component_versions/vN/<path>`` -> that component's version N."""
+    base = layout.prefix + "/".join(parts[:3])
+    candidates = [(f"{base}/{parts[3]}.toml", parts[4:])]
+    if parts[3] == "component_versions":  # openedx-core's layout for an empty slug: ns/type/.toml
+        candidates.append((f"{base}/.toml", parts[3:]))
+    for toml, rest in candidates:
+        comp = layout.components.get(toml)
+        if comp is None or len(rest) < 3 or rest[0] != "component_versions":
+            continue
+        match = _VERSION_DIR.match(rest[1])
+        if match is None:
+            continue
+        comp.versions.setdefault(int(match.group(1)), []).append(("/".join(rest[2:]), name))
+        return
+    stem = "/".join(parts[:4])
+    if f"{base}/{parts[3]}.toml" in layout.components or parts[3] == "component_versions":
+        msg = "not inside component_versions/v<N>/ of its component"
+    else:
+        msg = f"media file of no component: {layout.prefix}{stem}.toml is missing"
+    layout.problems.append(Problem(name, "$", msg))

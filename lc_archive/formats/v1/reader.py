@@ -1,0 +1,412 @@
+"""Read and validate a v1 archive (phase A of a restore) into a :class:`RestorePlan`.
+
+Everything is checked before anything is written: TOML syntax (size and nesting depth capped before
+parsing, see :mod:`..safe_toml`) and types, ref and code syntax, version pointers, children and
+collection members (they must exist and have the right kind), media paths and that every media file
+belongs to a version of its component, ``block.xml`` being UTF-8 and well-formed XML without a DTD
+(:mod:`..olx`), sizes against the :class:`Limits`, and every member's CRC (each member is read once,
+streaming, and hashed with SHA-256). All problems are collected and raised together as
+:class:`ArchiveInvalid`.
+
+Where v1 has no data, the plan uses: the archive's ``created_at`` as the creation time of versions
+without ``created`` (so restoring the same archive twice gives the same store), no authors, and an
+``[entity.published]`` without ``[entity.draft]`` is a soft-deleted draft.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from ...archive.limits import DEFAULT_LIMITS, Limits
+from ...archive.zip_reader import ArchiveReader
+from ...domain.fields import CONTAINER_TYPES, check_code, media_path_problem
+from ...domain.media import guess_media_type, olx_media_type
+from ...domain.records import (
+    COMPONENT,
+    CONTAINER,
+    ChildRecord,
+    CollectionRecord,
+    EntityRecord,
+    MediaRecord,
+    PackageRecord,
+    VersionRecord,
+)
+from ...errors import ArchiveInvalid, Problem
+from ...parsing.documents import load_document
+from ...parsing.olx import parse_olx
+from ...plugins.checks import check_component, child_problem
+from ...plugins.payload_members import component_type as _component_type
+from ...plugins.payload_members import entity_lookup, read_payload_members
+from ...plugins.registry import Registry, default_registry
+from ..plan import BackupMeta, RestorePlan
+from .docs import CollectionDoc, EntityDoc, PackageDoc
+from .layout import ComponentFiles, V1Layout, classify
+
+__all__ = ["KNOWN_FORMAT_VERSIONS", "read_v1"]
+
+KNOWN_FORMAT_VERSIONS = frozenset({1})
+_CHUNK = 64 * 1024
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class _Seen:
+    """The index kept for cross-reference checks: one small entry per entity."""
+
+    kind: str
+    type: str
+    member: str
+    versions: tuple[int, ...] = ()
+
+
+@dataclass
+class _State:
+    reader: ArchiveReader
+    limits: Limits
+    registry: Registry
+    problems: list[Problem] = field(default_factory=list)
+    seen: dict[str, _Seen] = field(default_factory=dict)
+    children: list[tuple[str, str, str, str]] = field(default_factory=list)
+    """(member, TOML path, container type, child ref) to check once every entity is known."""
+    default_created: datetime | None = None
+    progress: Callable[[int], None] | None = None
+
+    def problem(self, member: str, path: str, message: str) -> None:
+        self.problems.append(Problem(member, path, message))
+
+    def tick(self, n: int = 1) -> None:
+        if self.progress is not None:
+            self.progress(n)
+
+
+def _load[M: BaseModel](state: _State, member: str, model: type[M]) -> M | None:
+    """Read (size-capped), decode (strict UTF-8), depth-check, parse (tomllib) and validate one TOML member."""
+    try:
+        raw = state.reader.read_bytes(member, max_size=state.limits.max_toml_size)
+    except ArchiveInvalid as exc:
+        state.problems.extend(exc.problems)
+        return None
+    finally:
+        state.tick()
+    return load_document(member, raw, model, max_depth=state.limits.max_toml_depth, problems=state.problems)
+
+
+def _hash_member(state: _State, member: str, *, olx: bool) -> tuple[str, int, tuple[bytes, Any] | None] | None:
+    """Stream one media member: SHA-256, size and CRC (checked by the reader), after the size limits.
+
+    A ``block.xml`` (``olx``) is also kept in memory while it streams (it is capped by
+    ``max_xml_size`` first), then checked as strict UTF-8 and parsed as well-formed, DTD-free XML;
+    its bytes and tree are returned for the type-specific checks.
+    """
+    limits = state.limits
+    declared = state.reader.member(member).size  # the stream yields exactly this, or raises
+    refusal = None
+    if declared > limits.max_media_size:
+        refusal = (f"media file is {declared} bytes, above the limit of {limits.max_media_size} bytes "
+                   "(max_media_size; openedx-core's own limit is 50,000,000)")
+    elif olx and declared > limits.max_xml_size:
+        refusal = (f"block.xml is {declared} bytes, above the limit of {limits.max_xml_size} bytes for OLX "
+                   "(max_xml_size)")
+    if refusal is not None:
+        state.tick()
+        state.problem(member, "$", refusal)
+        return None
+    digest = hashlib.sha256()
+    size = 0
+    pieces: list[bytes] | None = [] if olx else None
+    try:
+        with state.reader.open(member) as stream:
+            while chunk := stream.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                if pieces is not None:
+                    pieces.append(chunk)
+    except ArchiveInvalid as exc:
+        state.problems.extend(exc.problems)
+        return None
+    finally:
+        state.tick()
+    parsed = None
+    if pieces is not None:
+        data = b"".join(pieces)
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            state.problem(member, "$", f"block.xml is not valid UTF-8 (byte {exc.start}): {exc.reason}")
+            return None
+        root, problem = parse_olx(data)
+        if problem is not None:
+            state.problem(member, "$", problem)
+            return None
+        parsed = (data, root)
+    return digest.hexdigest(), size, parsed
+
+
+def _read_package(state: _State, layout: V1Layout) -> tuple[BackupMeta, PackageRecord] | None:
+    if layout.package is None:
+        return None
+    doc = _load(state, layout.package, PackageDoc)
+    if doc is None:
+        return None
+    meta, lp = doc.meta, doc.learning_package
+    if meta.format_version not in KNOWN_FORMAT_VERSIONS:
+        state.problem(layout.package, "$.meta.format_version",
+                      f"unsupported format version {meta.format_version}; this reader knows "
+                      f"{', '.join(map(str, sorted(KNOWN_FORMAT_VERSIONS)))}")
+    state.default_created = meta.created_at
+    info = BackupMeta("v1", meta.format_version, meta.created_at, meta.created_by or None,
+                      meta.created_by_email or None, meta.origin_server or None)
+    package = PackageRecord(lp.key, lp.title, lp.description, lp.created, lp.updated or lp.created)
+    return info, package
+
+
+def _pointers(state: _State, member: str, doc: EntityDoc) -> dict[str, Any] | None:
+    """Draft/published pointers; both must name a version that the file carries."""
+    numbers = [v.version_num for v in doc.version]
+    ok = True
+    for i, n in enumerate(numbers):
+        if numbers.index(n) != i:
+            state.problem(member, f"$.version[{i}].version_num", f"version {n} appears more than once")
+            ok = False
+    e = doc.entity
+    draft = e.draft.version_num if e.draft is not None else None
+    published = e.published.version_num if e.published is not None else None
+    if e.draft is not None and draft is None:
+        state.problem(member, "$.entity.draft", "[entity.draft] has no version_num")
+        ok = False
+    for name, pointer in (("draft", draft), ("published", published)):
+        if pointer is not None and pointer not in numbers:
+            state.problem(member, f"$.entity.{name}.version_num",
+                          f"points at version {pointer}, but no [[version]] has version_num = {pointer}")
+            ok = False
+    if not ok:
+        return None
+    return {
+        "draft": draft,
+        "draft_deleted": e.draft is None and published is not None,
+        "published": published,
+    }
+
+
+def _register(state: _State, member: str, ref: str, kind: str, ctype: str, *, numbers: Iterable[int]) -> bool:
+    first = state.seen.get(ref)
+    if first is not None:
+        state.problem(member, "$.entity.key", f"entity {ref!r} is also defined in {first.member}")
+        return False
+    state.seen[ref] = _Seen(kind, ctype, member, tuple(numbers))
+    return True
+
+
+def _version_created(state: _State, created: datetime | None) -> datetime:
+    # Without a readable package.toml there is no plan to fill; the epoch only keeps checking going.
+    return created or state.default_created or _EPOCH
+
+
+def _read_container(state: _State, member: str, plan: RestorePlan | None) -> None:
+    doc = _load(state, member, EntityDoc)
+    if doc is None:
+        return
+    e = doc.entity
+    kinds = list(e.container or {})
+    if e.container is None:
+        state.problem(member, "$.entity.container", "missing: a file directly in entities/ is a container")
+        return
+    if len(kinds) != 1 or kinds[0] not in CONTAINER_TYPES:
+        state.problem(member, "$.entity.container",
+                      f"must hold exactly one of {', '.join(CONTAINER_TYPES)}; found {kinds or 'nothing'}")
+        return
+    ctype = kinds[0]
+    try:
+        check_code(e.key)
+    except ValueError as exc:
+        state.problem(member, "$.entity.key", f"a container key is its code: {exc}")
+        return
+    pointers = _pointers(state, member, doc)
+    versions = []
+    for i, v in enumerate(doc.version):
+        if v.container is None:
+            state.problem(member, f"$.version[{i}].container", "missing: a container version lists its children")
+            continue
+        for j, child in enumerate(v.container.children):
+            state.children.append((member, f"$.version[{i}].container.children[{j}]", ctype, child))
+        versions.append(VersionRecord(
+            number=v.version_num, title=v.title, created=_version_created(state, v.created),
+            children=tuple(ChildRecord(c) for c in v.container.children),
+        ))
+    numbers = [v.version_num for v in doc.version]
+    if not _register(state, member, e.key, CONTAINER, ctype, numbers=numbers) or pointers is None or plan is None:
+        return
+    plan.counts[ctype] += 1
+    plan.counts["versions"] += len(versions)
+    plan.add_entity(EntityRecord(
+        ref=e.key, kind=CONTAINER, namespace="", type=ctype, code=e.key, can_stand_alone=e.can_stand_alone,
+        created=e.created, versions=tuple(sorted(versions, key=lambda v: v.number)), **pointers,
+    ))
+
+
+def _component_key(state: _State, member: str, key: str, files: ComponentFiles) -> str | None:
+    parts = key.split(":", 2)
+    if len(parts) != 3 or not all(parts):
+        state.problem(member, "$.entity.key", f"a component key has the form namespace:type:code; got {key!r}")
+        return None
+    namespace, ctype, code = parts
+    if (namespace, ctype) != (files.namespace, files.type):
+        state.problem(member, "$.entity.key",
+                      f"key {key!r} does not match the folder entities/{files.namespace}/{files.type}/")
+        return None
+    try:
+        return check_code(code)
+    except ValueError as exc:
+        state.problem(member, "$.entity.key", str(exc))
+        return None
+
+
+def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | None) -> None:
+    member = files.toml
+    doc = _load(state, member, EntityDoc)
+    if doc is None:  # still check the media, so that every problem is reported in one run
+        for _, entries in sorted(files.versions.items()):
+            for path, name in entries:
+                _hash_member(state, name, olx=path == "block.xml")
+        return
+    e = doc.entity
+    code = _component_key(state, member, e.key, files)
+    if e.container is not None:
+        state.problem(member, "$.entity.container", "a component file cannot describe a container")
+    pointers = _pointers(state, member, doc)
+    numbers = {v.version_num for v in doc.version}
+    media: dict[int, list[MediaRecord]] = {}
+    members: dict[int, dict[str, str]] = {}
+    olx: dict[int, tuple[str, bytes, Any]] = {}
+    for n, entries in sorted(files.versions.items()):
+        if n not in numbers:
+            for _, name in entries:
+                state.problem(name, "$", f"belongs to no version: {member} has no version {n}")
+            state.tick(len(entries))
+            continue
+        records = media.setdefault(n, [])
+        for path, name in entries:
+            problem = media_path_problem(path)
+            if problem is not None:
+                state.problem(name, "$", problem)
+                state.tick()
+                continue
+            is_olx = path == "block.xml"
+            hashed = _hash_member(state, name, olx=is_olx)
+            if hashed is None:
+                continue
+            sha, size, parsed = hashed
+            if plan is not None and sha not in plan.blobs:
+                plan.blobs[sha] = name
+                plan.blob_bytes += size
+            members.setdefault(n, {})[path] = name
+            if parsed is not None:
+                olx[n] = (name, *parsed)
+            if is_olx:
+                records.append(MediaRecord(path, sha, size, olx_media_type(files.type), True, False))
+            else:
+                records.append(MediaRecord(path, sha, size, guess_media_type(path), False, True))
+    if code is None or not _register(state, member, e.key, COMPONENT, _component_type(files.namespace, files.type),
+                                         numbers=numbers):
+        return
+    if pointers is None:
+        return
+    versions = tuple(sorted((
+        VersionRecord(number=v.version_num, title=v.title, created=_version_created(state, v.created),
+                      media=tuple(media.get(v.version_num, ())))
+        for v in doc.version), key=lambda v: v.number))
+    record = check_component(
+        EntityRecord(ref=e.key, kind=COMPONENT, namespace=files.namespace, type=files.type, code=code,
+                     can_stand_alone=e.can_stand_alone, created=e.created, versions=versions, **pointers),
+        registry=state.registry, member=member, olx=olx, media_members=members, open_member=state.reader.open,
+        limits=state.limits, problems=state.problems,
+    )  # fmt: skip
+    if plan is None:
+        return
+    plan.counts[f"{files.namespace}:{files.type}"] += 1
+    plan.counts["versions"] += len(versions)
+    plan.counts["media"] += sum(len(v.media) for v in versions)
+    plan.add_entity(record)
+
+
+def _read_collections(state: _State, layout: V1Layout, plan: RestorePlan | None) -> None:
+    codes: dict[str, str] = {}
+    for member in layout.collections:
+        doc = _load(state, member, CollectionDoc)
+        if doc is None:
+            continue
+        c = doc.collection
+        if c.key in codes:
+            state.problem(member, "$.collection.key", f"collection {c.key!r} is also defined in {codes[c.key]}")
+            continue
+        codes[c.key] = member
+        for i, ref in enumerate(c.entities):
+            if ref not in state.seen:
+                state.problem(member, f"$.collection.entities[{i}]", f"no valid entity {ref!r} in this archive")
+        if plan is not None:
+            created = c.created or _version_created(state, None)
+            plan.collections.append(CollectionRecord(
+                code=c.key, title=c.title, description=c.description, enabled=True,
+                created=created, modified=created, members=tuple(sorted(set(c.entities))),
+            ))
+
+
+def _check_children(state: _State) -> None:
+    for member, path, ctype, ref in state.children:
+        target = state.seen.get(ref)
+        if target is None:
+            state.problem(member, path, f"no valid entity {ref!r} in this archive")
+            continue
+        reason = child_problem(state.registry, ctype, target.kind, target.type)
+        if reason is not None:
+            kind = target.type if target.kind == CONTAINER else "component"
+            state.problem(member, path, f"{reason}; {ref!r} is a {kind}")
+
+
+def read_v1(
+    reader: ArchiveReader,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    progress: Callable[[int], None] | None = None,
+    registry: Registry | None = None,
+) -> RestorePlan:
+    """Validate a v1 archive completely; return its plan or raise :class:`ArchiveInvalid` with every problem.
+
+    ``progress`` is called with the number of members processed as they are. ``registry`` supplies the
+    type-specific checks and the plugins (default: everything installed).
+    """
+    state = _State(reader, limits, registry or default_registry(), progress=progress)
+    layout = classify(reader.names())
+    state.problems.extend(layout.problems)
+    head = _read_package(state, layout)
+    plan = RestorePlan(meta=head[0], package=head[1]) if head is not None else None
+    try:
+        for member in layout.containers:
+            _read_container(state, member, plan)
+        for files in layout.components.values():
+            _read_component(state, files, plan)
+        _check_children(state)
+        _read_collections(state, layout, plan)
+        lookup = entity_lookup(state.seen, lambda seen, n: n in seen.versions)
+        read_payload_members(reader, layout.payloads, prefix=layout.prefix, limits=limits, registry=state.registry,
+                             lookup=lookup, plan=plan, problems=state.problems)
+        state.tick(len(layout.payloads))
+        if plan is None or any(p.severity != "warning" for p in state.problems):
+            raise ArchiveInvalid(state.problems)
+        plan.add_warnings(state.problems)
+        if layout.ignored:
+            plan.notes.append(f"{len(layout.ignored)} member(s) outside entities/ and collections/ ignored: "
+                              + ", ".join(layout.ignored[:5]))
+        return plan
+    except BaseException:
+        if plan is not None:
+            plan.close()
+        raise
+
+

@@ -1,0 +1,241 @@
+"""Where everything is in a v2 archive: member names for the writer, member kinds for the reader.
+
+The layout (``docs/formats/v2.md`` §2)::
+
+    package.toml
+    entities/<container-stem>.toml
+    entities/<namespace>/<type>/<component-stem>.toml
+    entities/<namespace>/<type>/<component-stem>/v<N>/<media path>     a blob, at its first use only
+    collections/<collection-stem>.toml
+    publish_log.toml
+    plugins/<plugin>/...json                                           plugin payloads
+    x/...                                                              reserved for extensions
+    manifest.json                                                      always the last member
+
+There are no directory entries. Identities come from the TOML keys, never from names: the reader
+only sorts members into kinds by their shape (:func:`classify`).
+
+The writer's :class:`MemberNames` hands out names that the reader's ZIP pre-flight accepts whatever
+the content: stems follow v1's :class:`~lc_archive.formats.v1.names.NameAllocator` rule, and
+every name is also checked against the pre-flight's name rules (NFC, no control characters, ``\\``
+or ``:``, length and depth limits) and against every name already given after Unicode case folding,
+file/directory clashes included. A stem, namespace or type folder that fails gets a hashed form; a
+blob whose media path fails is stored under ``v<N>/_blobs/<sha256>`` instead (its media record keeps
+the real path).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+
+from ...archive.limits import DEFAULT_LIMITS, Limits
+from ...archive.names import fold, name_problem
+from ...plugins.payload_members import is_payload_member
+from ..naming import MAX_STEM_BYTES, NameAllocator, name_digest, slugify, utf8_prefix
+
+__all__ = [
+    "BLOB_FALLBACK_DIR",
+    "COLLECTIONS",
+    "ENTITIES",
+    "EXTENSIONS",
+    "MANIFEST",
+    "PACKAGE",
+    "PUBLISH_LOG",
+    "MemberKind",
+    "MemberNames",
+    "Placed",
+    "classify",
+    "fold",
+    "name_problem",
+]
+
+PACKAGE = "package.toml"
+PUBLISH_LOG = "publish_log.toml"
+MANIFEST = "manifest.json"
+ENTITIES = "entities/"
+COLLECTIONS = "collections/"
+EXTENSIONS = "x/"
+BLOB_FALLBACK_DIR = "_blobs"
+"""Blobs whose media path cannot be a member name go to ``v<N>/_blobs/<sha256>``."""
+
+_VERSION_DIR = re.compile(r"v([1-9][0-9]{0,9})")
+
+
+class MemberKind(Enum):
+    """What a member of a v2 archive is, judged by its name alone."""
+
+    PACKAGE = "package"
+    PUBLISH_LOG = "publish_log"
+    MANIFEST = "manifest"
+    CONTAINER = "container"
+    COMPONENT = "component"
+    BLOB = "blob"
+    COLLECTION = "collection"
+    PAYLOAD = "payload"
+    EXTENSION = "extension"
+    DIRECTORY = "directory"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A member's kind (and, for a blob, the version number of its folder)."""
+
+    kind: MemberKind
+    version: int = 0
+
+
+def classify(name: str) -> Placed:
+    """The kind of member ``name`` (no I/O; the pre-flight has already checked the name)."""
+    if name.endswith("/"):
+        return Placed(MemberKind.DIRECTORY)
+    if name == PACKAGE:
+        return Placed(MemberKind.PACKAGE)
+    if name == PUBLISH_LOG:
+        return Placed(MemberKind.PUBLISH_LOG)
+    if name == MANIFEST:
+        return Placed(MemberKind.MANIFEST)
+    if name.startswith(EXTENSIONS):
+        return Placed(MemberKind.EXTENSION)
+    if is_payload_member(name):
+        return Placed(MemberKind.PAYLOAD)
+    parts = name.split("/")
+    if parts[0] == "collections" and len(parts) == 2 and name.endswith(".toml"):
+        return Placed(MemberKind.COLLECTION)
+    if parts[0] == "entities":
+        if len(parts) == 2 and name.endswith(".toml"):
+            return Placed(MemberKind.CONTAINER)
+        if len(parts) == 4 and name.endswith(".toml"):
+            return Placed(MemberKind.COMPONENT)
+        if len(parts) >= 6 and (match := _VERSION_DIR.fullmatch(parts[4])):
+            return Placed(MemberKind.BLOB, int(match.group(1)))
+    return Placed(MemberKind.UNKNOWN)
+
+
+def _hashed_stems(identifier: str) -> Iterator[str]:
+    """Fallback stems: ``<slug>_<blake2b>`` with growing digests, then a bare hash."""
+    slug = slugify(identifier)
+    for size in range(4, 33):
+        suffix = "_" + name_digest(identifier, size)
+        yield utf8_prefix(slug, MAX_STEM_BYTES - len(suffix)) + suffix
+    yield "_" + name_digest(identifier, 32)
+
+
+class MemberNames:
+    """Hands out the member names of one archive being written (see the module docstring).
+
+    Call in the writer's order: the names depend on who asked first, exactly as v1's do.
+    """
+
+    def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
+        self._limits = limits
+        self._stems = NameAllocator()
+        self._files: set[str] = set()  # folded file names
+        self._dirs: set[str] = set()  # folded directory names, with their trailing '/'
+        self._folders: dict[tuple[str, str], str] = {}  # (namespace, type) -> entities/<ns>/<type>
+        for name in (PACKAGE, PUBLISH_LOG, MANIFEST):
+            self._claim(name)
+        for directory in (ENTITIES, COLLECTIONS, EXTENSIONS):
+            self._dirs.add(directory)
+
+    # -- the rules -------------------------------------------------------------------------------
+
+    def _free(self, name: str) -> bool:
+        """Whether file member ``name`` is valid and clashes with nothing given so far."""
+        if name_problem(name, self._limits) is not None:
+            return False
+        key = fold(name)
+        if key in self._files or key + "/" in self._dirs:
+            return False
+        cut = key.rfind("/")
+        while cut > 0:
+            if key[:cut] in self._files:
+                return False
+            cut = key.rfind("/", 0, cut)
+        return True
+
+    def _free_dir(self, directory: str) -> bool:
+        """Whether ``directory`` (with its '/') can hold files: valid, and no file has its name."""
+        probe = directory + "x"
+        if name_problem(probe, self._limits) is not None:
+            return False
+        key = fold(directory)
+        if key[:-1] in self._files:
+            return False
+        cut = key.rfind("/", 0, len(key) - 1)
+        while cut > 0:
+            if key[:cut] in self._files:
+                return False
+            cut = key.rfind("/", 0, cut)
+        return True
+
+    def _claim(self, name: str) -> str:
+        key = fold(name)
+        self._files.add(key)
+        cut = key.rfind("/")
+        while cut > 0:
+            parent = key[: cut + 1]
+            if parent in self._dirs:
+                break
+            self._dirs.add(parent)
+            cut = key.rfind("/", 0, cut)
+        return name
+
+    def _stem(self, identifier: str, scope: str) -> Iterator[str]:
+        yield self._stems.allocate(identifier, scope)
+        yield from _hashed_stems(identifier)
+
+    # -- names -----------------------------------------------------------------------------------
+
+    def container(self, ref: str) -> str:
+        """``entities/<stem>.toml`` for a container (stems allocated by ref, as in v1)."""
+        for stem in self._stem(ref, "entities"):
+            name = f"{ENTITIES}{stem}.toml"
+            if self._free(name):
+                return self._claim(name)
+        raise AssertionError("unreachable: a bare hash stem is always free")  # pragma: no cover
+
+    def _segment(self, value: str) -> str:
+        if value and value not in (".", "..") and "/" not in value and name_problem(value, self._limits) is None:
+            return value
+        return "_" + name_digest(value, 8)
+
+    def component(self, namespace: str, type: str, code: str) -> str:
+        """``entities/<namespace>/<type>/<stem>`` for a component: its TOML is that plus ``.toml``,
+        its blobs live under that plus ``/v<N>/``. Stems are allocated by code, per folder, as in v1."""
+        folder = self._folders.get((namespace, type))
+        if folder is None:
+            folder = f"{ENTITIES}{self._segment(namespace)}/{self._segment(type)}"
+            if not self._free_dir(folder + "/"):
+                folder = f"{ENTITIES}_{name_digest(namespace + ':' + type, 12)}/_"
+            self._folders[namespace, type] = folder
+        for stem in self._stem(code, folder.removeprefix(ENTITIES)):
+            base = f"{folder}/{stem}"
+            if self._free(base + ".toml") and self._free(base) and self._free_dir(base + "/"):
+                self._claim(base + ".toml")
+                self._dirs.add(fold(base) + "/")
+                return base
+        raise AssertionError("unreachable: a bare hash stem is always free")  # pragma: no cover
+
+    def collection(self, code: str) -> str:
+        """``collections/<stem>.toml`` (allocated after every entity, in the store's order)."""
+        for stem in self._stem(code, "collections"):
+            name = f"{COLLECTIONS}{stem}.toml"
+            if self._free(name):
+                return self._claim(name)
+        raise AssertionError("unreachable: a bare hash stem is always free")  # pragma: no cover
+
+    def blob(self, base: str, number: int, path: str, sha256: str) -> str:
+        """Where a blob first used as ``path`` of version ``number`` of component ``base`` goes."""
+        name = f"{base}/v{number}/{path}"
+        if self._free(name):
+            return self._claim(name)
+        fallback = f"{base}/v{number}/{BLOB_FALLBACK_DIR}"
+        k = 1
+        while not self._free(name := f"{fallback}/{sha256}"):
+            k += 1
+            fallback = f"{base}/v{number}/{BLOB_FALLBACK_DIR}-{k}"
+        return self._claim(name)

@@ -1,0 +1,162 @@
+"""Restore an archive into a store: validate everything (phase A), then write it all in one transaction.
+
+Phase A reads every member of the archive once: TOML is parsed and validated, media are streamed and
+hashed, cross-references are checked, and all problems are raised together as ``ArchiveInvalid`` before
+the store is touched. Phase B opens one store transaction, streams each distinct blob once (its hash
+must equal phase A's), adds the spooled entities and collections, and commits. Any failure rolls back
+the whole transaction, blobs included: the store is left exactly as it was. A crash (``kill -9``,
+power loss) leaves SQLite's journal, which the next connection uses to roll the store back.
+
+Both phases call :func:`~lc_archive.faults.fault_point` at every step, so tests can kill or fail a
+restore at each of them (``LC_ARCHIVE_FAULT=restore.blob:3:kill``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ..archive.limits import DEFAULT_LIMITS, Limits
+from ..archive.zip_reader import ArchiveReader
+from ..domain.records import PackageRecord
+from ..errors import ArchiveInvalid, PackageExists, Problem, StoreError
+from ..faults import fault_point
+from ..formats.plan import RestorePlan
+from ..formats.table import read_archive
+from ..plugins.registry import Registry
+from ..progress import NULL_PROGRESS, Progress
+from ..stores.base import Store
+
+__all__ = ["RestoreResult", "restore", "staged_ref", "validate"]
+
+_CHUNK = 256 * 1024
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """What a restore did (or, with ``dry_run``, would do)."""
+
+    ref: str
+    archive_ref: str
+    dry_run: bool
+    summary: dict[str, Any]
+    wall_s: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """The machine form used by ``--json``."""
+        return {"ref": self.ref, "archive_ref": self.archive_ref, "dry_run": self.dry_run,
+                "wall_s": round(self.wall_s, 3), **self.summary}
+
+
+def staged_ref(archive_ref: str, user: str, now_ms: int | None = None) -> str:
+    """A fresh ref like openedx-core's: ``lp-restore:{user}:{org}:{code}:{ms}``."""
+    ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    parts = archive_ref.split(":")
+    middle = f"{parts[1]}:{parts[2]}" if len(parts) >= 3 else archive_ref
+    return f"lp-restore:{user}:{middle}:{ms}"
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "lc-archive")
+
+
+def validate(
+    archive: str | Path | BinaryIO,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    progress: Progress = NULL_PROGRESS,
+    registry: Registry | None = None,
+    strict: bool = True,
+) -> dict[str, Any]:
+    """Check an archive completely without a store; return its summary or raise ``ArchiveInvalid``.
+
+    ``strict`` (the default) refuses warnings too (an OLX reference to a static asset the version
+    lacks...); with ``strict=False`` they are only listed in the summary.
+    """
+    with ArchiveReader(archive, limits=limits) as reader, _plan(reader, limits, progress, registry) as plan:
+        _refuse_warnings(plan, strict)
+        return plan.summary()
+
+
+def _plan(reader: ArchiveReader, limits: Limits, progress: Progress, registry: Registry | None) -> RestorePlan:
+    progress.phase("validate", len(reader.names()))
+    return read_archive(reader, limits=limits, progress=progress.advance, registry=registry)
+
+
+def _refuse_warnings(plan: RestorePlan, strict: bool) -> None:
+    if strict and plan.warning_count:
+        problems = list(plan.warnings)
+        if plan.warning_count > len(problems):
+            problems.append(Problem("*", "$", f"... and {plan.warning_count - len(problems)} more warning(s)",
+                                    "warning"))
+        raise ArchiveInvalid(problems)
+
+
+def _write(reader: ArchiveReader, plan: RestorePlan, store: Store, package: PackageRecord,
+           progress: Progress) -> None:
+    progress.phase("write", len(plan.blobs) + plan.entity_count)
+    with store.write(package) as sink:
+        fault_point("restore.begin")
+        for sha, member in plan.blobs.items():
+            with reader.open(member) as stream:
+                got, _ = sink.put_blob(iter(lambda s=stream: s.read(_CHUNK), b""))  # type: ignore[misc]
+            if got != sha:
+                raise ArchiveInvalid([Problem(member, "$", "the member changed while it was being restored")])
+            fault_point("restore.blob")
+            progress.advance()
+        for batch in plan.entity_batches():
+            sink.add_entities(batch)
+            fault_point("restore.entities")
+            progress.advance(len(batch))
+        sink.add_collections(plan.collections)
+        fault_point("restore.collections")
+        sink.add_publish_log(plan.publish_log)
+        for payloads in plan.payload_batches():
+            sink.add_payloads(payloads)
+            fault_point("restore.payloads")
+    fault_point("restore.committed")
+
+
+def restore(
+    archive: str | Path | BinaryIO,
+    store: Store,
+    *,
+    ref: str | None = None,
+    user: str | None = None,
+    dry_run: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+    progress: Progress = NULL_PROGRESS,
+    registry: Registry | None = None,
+    strict: bool = False,
+) -> RestoreResult:
+    """Restore ``archive`` as a new package in ``store``, under ``ref`` or a staged ref.
+
+    Never overwrites: ``PackageExists`` if the ref is taken. ``dry_run`` validates and reports only.
+    Warnings (content openedx-core accepts, such as OLX references to missing static assets) are
+    reported in the summary; ``strict`` refuses them like errors.
+    """
+    started = time.perf_counter()
+    with ArchiveReader(archive, limits=limits) as reader, _plan(reader, limits, progress, registry) as plan:
+        _refuse_warnings(plan, strict)
+        fault_point("restore.validated")
+        target = ref or staged_ref(plan.package.ref, user or _default_user())
+        if target in store.package_refs():
+            raise PackageExists(f"a learning package {target!r} already exists; restores never overwrite")
+        if not dry_run:
+            p = plan.package
+            try:
+                _write(reader, plan, store, PackageRecord(target, p.title, p.description, p.created, p.updated),
+                       progress)
+            except PackageExists:
+                raise
+            except (StoreError, OSError) as exc:  # disk full, I/O error, lost connection...
+                raise StoreError(f"restoring {target!r} failed and was rolled back; nothing was written "
+                                 f"({exc})") from exc
+        return RestoreResult(target, plan.package.ref, dry_run, plan.summary(), time.perf_counter() - started)
