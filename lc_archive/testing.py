@@ -49,10 +49,10 @@ from typing import Any, ClassVar, NoReturn
 from pydantic import BaseModel, ValidationError
 
 from .archive.limits import DEFAULT_LIMITS
+from .domain.syntax import PLUGIN_NAME_PATTERN, PLUGIN_NAME_RE
 from .errors import Problem
 from .plugins.contract import PayloadScope, PayloadTarget, PluginSerializer
 from .plugins.payloads import (
-    PLUGIN_NAME_RE,
     PayloadError,
     check_payload,
     decode_payload,
@@ -224,7 +224,7 @@ class _Suite:
             self.fail(f"{cls.__qualname__} is not a PluginSerializer subclass")
         name = getattr(cls, "name", None)
         if not isinstance(name, str) or not PLUGIN_NAME_RE.fullmatch(name):
-            self.fail(f"name {name!r} must match {PLUGIN_NAME_RE.pattern}")
+            self.fail(f"name {name!r} must match {PLUGIN_NAME_PATTERN}")
         if getattr(cls, "id", None) != f"plugin:{name}":
             self.fail(f"id must be 'plugin:{name}', not {getattr(cls, 'id', None)!r}")
         version = getattr(cls, "schema_version", None)

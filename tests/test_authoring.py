@@ -134,7 +134,13 @@ def test_media_inputs_are_validated(store: SqlStore) -> None:
             a.add_component_version(unit, {})
         with pytest.raises(AuthoringError, match="timezone-aware"):
             a.add_component_version(ref, {}, created=datetime(2024, 1, 1))
-        assert a.add_component_version(ref, {"../odd/but/allowed.txt": "ok"}) == 1
+        # The one media-path rule of the domain: a path never leaves its version directory (issue 9: the
+        # authoring API used to accept these, and every backup of the package was then refused).
+        for path in ("static/../evil.png", "../odd.txt", "static/./a.png", "static//a.png", "a/", "nul\x00.txt",
+                     "x" * 501):
+            with pytest.raises(AuthoringError, match="media path"):
+                a.add_component_version(ref, {path: b"x"})
+        assert a.add_component_version(ref, {"static/odd but allowed.txt": "ok"}) == 1
 
 
 def test_codes_are_validated(store: SqlStore) -> None:

@@ -11,7 +11,7 @@ import pytest
 from test_convert import REF, WHEN, conv_store
 
 from lc_archive.cli import main
-from lc_archive.domain.records import PayloadRecord
+from lc_archive.domain import PayloadRecord
 from lc_archive.plugins.payloads import render_payload
 from lc_archive.stores import open_store
 from lc_archive.synthetic import generate_library

@@ -14,7 +14,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from lc_archive.archive.limits import DEFAULT_LIMITS
-from lc_archive.domain.records import PayloadRecord
+from lc_archive.domain import PayloadRecord
 from lc_archive.errors import LcArchiveError, Problem
 from lc_archive.plugins.contract import Issue, PayloadScope, PayloadTarget, PluginSerializer
 from lc_archive.plugins.payloads import (

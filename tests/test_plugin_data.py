@@ -18,7 +18,7 @@ from lc_archive_notes import Note, NotesSerializer
 from lc_archive_tags import ObjectTag, TagsSerializer
 
 from lc_archive.cli import main
-from lc_archive.domain.records import PayloadRecord
+from lc_archive.domain import PayloadRecord
 from lc_archive.plugins.payloads import decode_payload, encode_payload, render_payload
 from lc_archive.plugins.registry import Registry, builtin_registry, default_registry
 from lc_archive.stores import open_store

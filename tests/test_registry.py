@@ -19,7 +19,6 @@ from conftest import REPO
 from pydantic import BaseModel, ConfigDict
 
 from lc_archive.errors import LcArchiveError
-from lc_archive.plugins.builtin import BUILTINS, DISTRIBUTION
 from lc_archive.plugins.builtin.components import AnyComponent, ProblemComponent, XBlockComponent
 from lc_archive.plugins.contract import (
     CollectionSerializer,
@@ -32,6 +31,7 @@ from lc_archive.plugins.contract import (
     Serializer,
     VersionCheck,
 )
+from lc_archive.plugins.entry_points import BUILTINS, DISTRIBUTION
 from lc_archive.plugins.registry import (
     GROUP,
     PluginError,

@@ -11,13 +11,15 @@ from typing import Any
 
 import pytest
 
-from lc_archive.domain.records import ComponentFacts, PayloadRecord
+from lc_archive.domain import ComponentFacts, PayloadRecord
+from lc_archive.plugins.builtin.components import HtmlComponent
+from lc_archive.plugins.registry import builtin_registry
 from lc_archive.stores import open_store
 from lc_archive.stores.sql import SqlStore
 from lc_archive.synthetic import SyntheticClock
 from lc_archive.usecases.backup import backup
 from lc_archive.usecases.restore import restore
-from lc_archive.usecases.selection import SelectedSource, SelectionError, registry_facts, select_source
+from lc_archive.usecases.selection import SelectedSource, SelectionError, select_source
 
 REF = "lib:Org:SEL"
 WHEN = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -116,7 +118,7 @@ def store(tmp_path: Path) -> SqlStore:
 def select(store: SqlStore, **kwargs: Any) -> tuple[SelectedSource, dict[str, Any]]:
     """The selection and everything it yields (read inside the store's read context)."""
     with store.read(REF) as source:
-        selected = select_source(source, facts=registry_facts(), **kwargs)
+        selected = select_source(source, **kwargs)
         seen = {
             "refs": [e.ref for e in selected.iter_entities(history="all", batch_size=3)],
             "current": [e.ref for e in selected.iter_entities()],
@@ -163,7 +165,7 @@ def test_library_selected_directly_and_disabled_collection(store: SqlStore) -> N
     assert selected.libraries == ()
     assert seen["collections"] == {"other": (UNUSED, "unit-3"), "gone": (OTHER,)}  # members sorted by ref
     with store.read(REF) as source:
-        enabled = select_source(source, collections=["gone"], facts=registry_facts())
+        enabled = select_source(source, collections=["gone"])
         assert [c.code for c in enabled.iter_collections(include_disabled=False)] == []
 
 
@@ -177,15 +179,18 @@ def test_imports_no_library_provides_add_nothing(store: SqlStore) -> None:
     assert selected.libraries == ()
 
 
-def test_facts_callback_decides_dependencies(store: SqlStore) -> None:
+def test_the_component_serializer_decides_dependencies(store: SqlStore) -> None:
     calls: list[tuple[str, str]] = []
 
-    def facts(namespace: str, type: str, olx: bytes) -> ComponentFacts:
-        calls.append((namespace, type))
-        return ComponentFacts(imports=("otherlib",) if b"hi" in olx else ())
+    class Html(HtmlComponent):
+        def facts(self, olx: bytes) -> ComponentFacts:
+            calls.append(("xblock.v1", "html"))
+            return ComponentFacts(imports=("otherlib",) if b"hi" in olx else ())
 
+    registry = builtin_registry()
+    registry.register(Html)
     with store.read(REF) as source:
-        selected = select_source(source, entities=["unit-3"], facts=facts)
+        selected = select_source(source, entities=["unit-3"], registry=registry)
         assert selected.refs == {"unit-3", OTHER, UNUSED}
         assert selected.libraries == (UNUSED,)
     assert calls == [("xblock.v1", "html"), ("xblock.v1", "html")]  # each distinct OLX of OTHER, once
@@ -209,7 +214,7 @@ def test_payloads_keep_package_scope_and_included_entities(store: SqlStore) -> N
 def test_unknown_names_are_all_reported(store: SqlStore) -> None:
     with store.read(REF) as source, pytest.raises(SelectionError) as caught:
         select_source(source, collections=["graded", "nope"], entities=["xblock.v1:html:nope", INTRO],
-                      facts=registry_facts())
+                      )
     assert str(caught.value) == (f"cannot select from {REF}: no collection 'nope'; "
                                  "no entity 'xblock.v1:html:nope'")
 

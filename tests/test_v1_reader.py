@@ -8,7 +8,7 @@ import pytest
 from v1kit import collection, component, container, make_zip, tiny_members
 
 from lc_archive.archive.zip_reader import ArchiveReader
-from lc_archive.domain.records import EntityRecord
+from lc_archive.domain import EntityRecord
 from lc_archive.errors import ArchiveInvalid, Problem
 from lc_archive.formats.plan import RestorePlan
 from lc_archive.formats.v1.reader import read_v1

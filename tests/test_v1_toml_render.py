@@ -15,7 +15,7 @@ from conftest import peer_archives
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lc_archive.domain.records import (
+from lc_archive.domain import (
     ChildRecord,
     CollectionRecord,
     EntityRecord,

@@ -20,7 +20,7 @@ import pytest
 from conftest import peer_archives
 
 from lc_archive.archive.zip_writer import ArchiveWriter
-from lc_archive.domain.records import (
+from lc_archive.domain import (
     ChildRecord,
     CollectionRecord,
     EntityRecord,

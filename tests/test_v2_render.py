@@ -13,8 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from v2kit import REF, backup_v2, handmade_store
 
-from lc_archive.domain.fields import media_path_problem
-from lc_archive.domain.records import (
+from lc_archive.domain import (
     ChildRecord,
     CollectionRecord,
     EntityRecord,
@@ -23,6 +22,7 @@ from lc_archive.domain.records import (
     PublishLogEntry,
     PublishLogRecord,
     VersionRecord,
+    media_path_problem,
 )
 from lc_archive.formats.v2.docs import ComponentDoc
 from lc_archive.formats.v2.layout import MemberKind, MemberNames, classify, fold, name_problem

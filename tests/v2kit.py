@@ -13,7 +13,7 @@ from typing import Any
 
 from lc_archive.archive.zip_reader import ArchiveReader
 from lc_archive.archive.zip_writer import ArchiveWriter, atomic_output, is_compressible
-from lc_archive.domain.records import PackageRecord
+from lc_archive.domain import PackageRecord
 from lc_archive.formats.v2 import V2RestorePlan, V2WriteStats, read_v2, write_v2
 from lc_archive.formats.v2.manifest import ManifestedWriter
 from lc_archive.stores import open_store

@@ -29,6 +29,7 @@ from rich.table import Table
 
 from ..archive.limits import DEFAULT_LIMITS, LIMIT_HELP, Limits, limit_unit, parse_limit
 from ..archive.zip_reader import ArchiveReader
+from ..domain import entity_type
 from ..errors import ArchiveInvalid, LcArchiveError
 from ..formats.table import read_archive, verify_archive
 from ..plugins.registry import default_registry
@@ -39,7 +40,7 @@ from ..usecases.backup import backup
 from ..usecases.convert import convert
 from ..usecases.diff import diff_archives, format_diff
 from ..usecases.restore import restore, validate
-from ..usecases.state import compute_state, entity_type, state_json
+from ..usecases.state import compute_state, state_json
 
 __all__ = ["main"]
 
@@ -184,8 +185,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                 shown = e.version(e.draft) or (e.versions[-1] if e.versions else None)
                 facts = shown.facts if shown is not None else None
                 row: dict[str, Any] = {
-                    "ref": e.ref, "type": entity_type(e), "draft": e.draft, "published": e.published,
-                    "draft_deleted": e.draft_deleted,
+                    "ref": e.ref, "type": entity_type(e.kind, e.namespace, e.type), "draft": e.draft,
+                    "published": e.published, "draft_deleted": e.draft_deleted,
                     "versions": [v.number for v in e.versions],
                     "media_bytes": sum(m.size for v in e.versions for m in v.media),
                     "title": shown.title if shown is not None else None,

@@ -2,8 +2,10 @@
 
 These are the rows of a learning package, shaped for streaming: one :class:`EntityRecord` carries an
 entity with its versions, media and children, so a reader can hand a whole entity to a writer without
-further queries. They are deliberately dumb (no validation): the pydantic models in
-``lc_archive.model`` validate archive input and convert to these records.
+further queries. They are the model that flows through every layer: archive readers build them (after
+validating their documents with the format's pydantic models, :mod:`.fields`), stores keep them,
+writers render them. They do no validation themselves: the rules live in :mod:`.kinds`,
+:mod:`.syntax` and :mod:`.media`.
 
 Timestamps are timezone-aware UTC ``datetime`` objects. ``created_by`` fields are user names, or
 ``None`` when unknown; site identities (ids, uuids, emails) never appear here.
@@ -13,15 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+
+from .kinds import EntityKind
 
 __all__ = [
-    "COMPONENT",
-    "CONTAINER",
     "ChildRecord",
     "CollectionRecord",
     "ComponentFacts",
-    "EntityKind",
     "EntityRecord",
     "MediaRecord",
     "PackageRecord",
@@ -30,10 +30,6 @@ __all__ = [
     "PublishLogRecord",
     "VersionRecord",
 ]
-
-EntityKind = Literal["component", "container"]
-COMPONENT: EntityKind = "component"
-CONTAINER: EntityKind = "container"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
-from ..domain.records import CollectionRecord, EntityRecord, PackageRecord, PayloadRecord, PublishLogRecord
+from ..domain import CollectionRecord, EntityRecord, PackageRecord, PayloadRecord, PublishLogRecord
+from ..domain.timestamps import iso
 from ..errors import Problem
 
 __all__ = ["BackupMeta", "RestorePlan", "Spool"]
@@ -135,7 +136,7 @@ class RestorePlan:
             "format": self.meta.format,
             "format_version": self.meta.format_version,
             "package": {"ref": self.package.ref, "title": self.package.title},
-            "created_at": self.meta.created_at.isoformat().replace("+00:00", "Z"),
+            "created_at": iso(self.meta.created_at),
             "created_by": self.meta.created_by,
             "origin_server": self.meta.origin_server,
             "entities": self.entity_count,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from ..domain.timestamps import iso
+
 __all__ = ["toml_datetime", "toml_string"]
 
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')
@@ -32,4 +34,4 @@ def toml_datetime(value: datetime) -> str:
     """A TOML offset date-time in UTC: ``isoformat()`` with ``Z``, microseconds only when non-zero."""
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r}: archive TOML needs timezone-aware (UTC) datetimes")
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return iso(value.astimezone(UTC))

@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager
 from typing import Any, BinaryIO
 
 from ..archive.limits import Limits
-from ..domain.records import EntityRecord, VersionRecord
+from ..domain import EntityRecord, VersionRecord
 from ..errors import Problem
 from .contract import ComponentVersionView
 from .registry import Registry

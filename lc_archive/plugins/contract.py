@@ -30,7 +30,7 @@ newer. Payloads of plugins that are not installed are checked structurally and k
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, BinaryIO, ClassVar, Literal
@@ -38,7 +38,7 @@ from typing import Any, BinaryIO, ClassVar, Literal
 from pydantic import BaseModel
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
-from ..domain.records import ComponentFacts
+from ..domain import ComponentFacts
 
 __all__ = [
     "CollectionSerializer",
@@ -127,6 +127,17 @@ class ComponentSerializer(Serializer):
     """Type-specific knowledge about components of one type (or a namespace fallback)."""
 
     kind: ClassVar[SerializerKind] = "component"
+    code_library_media: ClassVar[str | None] = None
+    """For a code-library type: the media path of the zip each version holds (``python_lib.zip``), which
+    other components import from; None for every other type."""
+
+    def provided_modules(self, files: Iterable[str]) -> frozenset[str]:
+        """For a code-library type: the top-level modules a zip with these files provides (none otherwise).
+
+        A component depends on a code library when its OLX imports one of them (``ComponentFacts.imports``);
+        selective backups follow that dependency.
+        """
+        return frozenset()
 
     @abstractmethod
     def facts(self, olx: bytes) -> ComponentFacts:

@@ -27,7 +27,7 @@ from typing import Protocol
 from ..archive.limits import DEFAULT_LIMITS, Limits
 from ..archive.names import fold, name_problem
 from ..archive.zip_reader import ArchiveReader
-from ..domain.records import PayloadRecord
+from ..domain import PayloadRecord
 from ..errors import ArchiveInvalid, Problem
 from ..formats.plan import RestorePlan
 from .contract import PayloadTarget

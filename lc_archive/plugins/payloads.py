@@ -40,17 +40,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
-from ..domain.fields import Ref, VersionNumber
-from ..domain.records import PayloadRecord
+from ..domain import PayloadRecord
+from ..domain.fields import PluginName, Ref, VersionNumber
+from ..domain.syntax import PLUGIN_NAME_PATTERN, PLUGIN_NAME_RE
 from ..errors import LcArchiveError, Problem
 from ..parsing.documents import toml_path
 from .contract import Issue, PayloadScope, PayloadTarget, PluginSerializer
 
 __all__ = [
-    "PLUGIN_NAME_RE",
     "ParsedPayload",
     "PayloadEnvelope",
     "PayloadError",
@@ -63,9 +63,6 @@ __all__ = [
     "render_payload",
     "upgrade_data",
 ]
-
-PLUGIN_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
-"""A plugin name (use ``fullmatch``): what ``plugins/<plugin>/`` and the ``plugin`` key hold."""
 
 _MAX_SCHEMA_VERSION = 2**31 - 1
 _MAX_MESSAGE = 300  # characters of a plugin's exception message kept in a Problem
@@ -124,7 +121,7 @@ def render_payload(
     (non-string keys, NaN or infinite floats, other Python objects, lone surrogates).
     """
     if not isinstance(plugin, str) or not PLUGIN_NAME_RE.fullmatch(plugin):
-        raise PayloadError(f"plugin name {plugin!r} must match {PLUGIN_NAME_RE.pattern}")
+        raise PayloadError(f"plugin name {plugin!r} must match {PLUGIN_NAME_PATTERN}")
     if not _positive_int(schema_version):
         raise PayloadError(f"schema_version must be a positive int, not {schema_version!r}")
     if entity is not None and (not isinstance(entity, str) or not entity):
@@ -258,7 +255,6 @@ def _structure_problems(member: str, value: Any, problems: list[Problem]) -> Non
                     problems.append(Problem(member, f"{path}[{i}]", _SURROGATE))
 
 
-_PluginName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 _SchemaVersion = Annotated[int, Field(strict=True, ge=1, le=_MAX_SCHEMA_VERSION)]
 
 
@@ -270,7 +266,7 @@ class PayloadEnvelope(BaseModel):
     data: dict[str, Any] = Field(description="The plugin's data, as its model at `schema_version` describes it.")
     entity: Ref | None = Field(
         default=None, description="The ref of the entity the payload belongs to; absent or null: the package.")
-    plugin: _PluginName = Field(
+    plugin: PluginName = Field(
         description="The plugin's name (its serializer id is `plugin:<name>`); also the folder `plugins/<plugin>/`.")
     schema_version: _SchemaVersion = Field(description="The plugin's schema version `data` was written at.")
     version: VersionNumber | None = Field(

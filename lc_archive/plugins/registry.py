@@ -1,6 +1,6 @@
 """The serializer registry: every serializer by id, loaded from the ``lc_archive.serializers`` entry points.
 
-lc-archive's own serializers (:data:`~lc_archive.plugins.builtin.BUILTINS`) are declared in its
+lc-archive's own serializers (:data:`~lc_archive.plugins.entry_points.BUILTINS`) are declared in its
 ``pyproject.toml`` in the same entry-point group as any plugin's and are loaded the same way::
 
     registry = default_registry()            # process-wide: entry points of every installed distribution
@@ -19,7 +19,9 @@ override one.
 :func:`builtin_registry` returns a new registry with lc-archive's own serializers only (for tests
 that need "a registry that lacks the plugin"). Both fall back to registering the built-ins directly
 when lc-archive's entry points are not installed (a source tree without ``pip install -e .``), and say
-so in :attr:`Registry.failures`.
+so in :attr:`Registry.failures`. The registry never imports a built-in serializer module: its
+fallbacks (the ``*`` component serializer, the unit/subsection/section rules) are loaded from their
+entry-point values too, on first use.
 """
 
 from __future__ import annotations
@@ -34,10 +36,8 @@ from typing import Final
 
 from pydantic import BaseModel
 
+from ..domain.syntax import PLUGIN_NAME_RE
 from ..errors import LcArchiveError
-from .builtin import BUILTINS, DISTRIBUTION
-from .builtin.components import AnyComponent
-from .builtin.containers import BUILTIN_CONTAINERS
 from .contract import (
     CollectionSerializer,
     ComponentSerializer,
@@ -45,6 +45,18 @@ from .contract import (
     PluginSerializer,
     Serializer,
     SerializerKind,
+)
+from .entry_points import (
+    BUILTINS,
+    DISTRIBUTION,
+    GROUP,
+    PluginFailure,
+    discover,
+    distribution_of,
+    entry_point_order,
+    normalize,
+    one_line,
+    shorten,
 )
 
 __all__ = [
@@ -56,9 +68,6 @@ __all__ = [
     "builtin_registry",
     "default_registry",
 ]
-
-GROUP: Final = "lc_archive.serializers"
-"""The entry-point group serializers are declared in."""
 
 ORIGIN_CODE: Final = "code"
 ORIGIN_ENTRY_POINT: Final = "entry-point"
@@ -81,9 +90,7 @@ _SCOPES: Final = frozenset({"package", "entity", "version"})
 _NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}"
 _COMPONENT_ID = re.compile(rf"(?P<ns>{_NAME}):(?:\*|{_NAME})")
 _CONTAINER_ID = re.compile(r"container:[a-z0-9][a-z0-9_.\-]{0,63}")
-_PLUGIN_NAME = re.compile(r"[a-z0-9][a-z0-9_.\-]{0,63}")
 _RESERVED_NAMESPACES: Final = frozenset({"container", "collection", "plugin"})
-_MAX_REASON: Final = 300
 
 
 class PluginError(LcArchiveError):
@@ -93,29 +100,6 @@ class PluginError(LcArchiveError):
         self.id = id
         self.reason = reason
         super().__init__(f"serializer {id!r}: {reason}")
-
-
-@dataclass(frozen=True, slots=True)
-class PluginFailure:
-    """An entry point that could not be registered (or a note about lc-archive's own ones)."""
-
-    name: str
-    """The entry point's name: the id it claims (``plugin:tags``)."""
-    entry_point: str
-    """Its value, ``module:attribute`` (``lc_archive_tags:TagsSerializer``)."""
-    distribution: str | None
-    """The distribution that declares it, None when unknown."""
-    reason: str
-    """One line: ``ModuleNotFoundError: No module named 'x'``, ``missing required method load``."""
-
-    @property
-    def id(self) -> str:
-        """The same as :attr:`name`."""
-        return self.name
-
-    def __str__(self) -> str:
-        where = f" from {self.distribution}" if self.distribution else ""
-        return f"{self.name} ({self.entry_point}{where}): {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,13 +160,13 @@ class Registry:
         would raise for everyone). An entry point's name must be the id of the serializer it names.
         """
         if entry_points is None:
-            entry_points, unreadable = _discover()
+            entry_points, unreadable = discover()
             self.failures.extend(unreadable)
-        for ep in sorted(entry_points, key=_entry_point_order):
+        for ep in sorted(entry_points, key=entry_point_order):
             self._load(ep, origin=ORIGIN_ENTRY_POINT)
 
     def _load(self, ep: EntryPoint, *, origin: str) -> None:
-        distribution, version = _distribution_of(ep)
+        distribution, version = distribution_of(ep)
         if origin == ORIGIN_BUILTIN:
             distribution = distribution or DISTRIBUTION
         try:
@@ -192,10 +176,10 @@ class Registry:
         except PluginError as exc:
             reason = exc.reason
         except (Exception, SystemExit) as exc:  # plugin code: anything it raises is its failure, never ours
-            reason = _one_line(exc)
+            reason = one_line(exc)
         else:
             return
-        self.failures.append(PluginFailure(ep.name, ep.value, distribution, _shorten(reason)))
+        self.failures.append(PluginFailure(ep.name, ep.value, distribution, shorten(reason)))
 
     def _add(self, obj: object, *, origin: str, distribution: str | None = None, version: str | None = None,
              entry_point: str | None = None, expected_id: str | None = None) -> None:
@@ -281,28 +265,35 @@ def builtin_registry() -> Registry:
 
 def _ensure_builtins(registry: Registry) -> None:
     """Register directly each built-in whose entry point was not found at all, and note it."""
-    tried = {f.name for f in registry.failures if _normalize(f.distribution or "") == DISTRIBUTION}
+    tried = {f.name for f in registry.failures if normalize(f.distribution or "") == DISTRIBUTION}
     missing = [sid for sid in BUILTINS if sid not in registry and sid not in tried]
     if not missing:
         return
     for sid in missing:
         registry._load(EntryPoint(name=sid, value=BUILTINS[sid], group=GROUP), origin=ORIGIN_BUILTIN)
     registry.failures.append(PluginFailure(
-        DISTRIBUTION, "lc_archive.plugins.builtin:BUILTINS", DISTRIBUTION,
+        DISTRIBUTION, "lc_archive.plugins.entry_points:BUILTINS", DISTRIBUTION,
         f"lc-archive's own entry points were not found for {', '.join(missing)} (lc-archive is not installed, "
         "or its installed metadata is stale: run `pip install -e .`); those built-ins were registered directly",
     ))  # fmt: skip
 
 
 @functools.cache
+def _builtin(sid: str) -> Serializer | None:
+    """lc-archive's own serializer ``sid``, loaded from its entry-point value (None if there is none)."""
+    value = BUILTINS.get(sid)
+    return None if value is None else _checked(EntryPoint(name=sid, value=value, group=GROUP).load())
+
+
 def _any_component() -> ComponentSerializer:
-    return AnyComponent()
+    found = _builtin("*")
+    assert isinstance(found, ComponentSerializer)  # the "*" built-in is one
+    return found
 
 
-@functools.cache
 def _builtin_container(type: str) -> ContainerSerializer | None:
-    found = BUILTIN_CONTAINERS.get(type)
-    return found() if found is not None else None
+    found = _builtin(f"container:{type}")
+    return found if isinstance(found, ContainerSerializer) else None
 
 
 def _checked(obj: object) -> Serializer:
@@ -337,7 +328,7 @@ def _checked(obj: object) -> Serializer:
     try:
         instance = obj()
     except Exception as exc:
-        raise PluginError(sid, f"cannot be instantiated with no arguments: {_one_line(exc)}") from exc
+        raise PluginError(sid, f"cannot be instantiated with no arguments: {one_line(exc)}") from exc
     if not isinstance(instance, Serializer) or instance.id != sid:
         raise PluginError(sid, "its instance does not keep the class's id")
     return instance
@@ -356,7 +347,7 @@ def _check_id(sid: str, kind: str, obj: object) -> None:
             raise PluginError(sid, "the collection serializer's id must be 'collection'")
     else:
         name = getattr(obj, "name", None)
-        if not sid.startswith("plugin:") or _PLUGIN_NAME.fullmatch(sid[len("plugin:"):]) is None:
+        if not sid.startswith("plugin:") or PLUGIN_NAME_RE.fullmatch(sid[len("plugin:"):]) is None:
             raise PluginError(sid, "a plugin's id must be 'plugin:<name>', name matching [a-z0-9][a-z0-9_.-]{0,63}")
         if name != sid[len("plugin:"):]:
             raise PluginError(sid, f"the plugin's name {name!r} must be the id's name {sid[len('plugin:'):]!r}")
@@ -377,73 +368,8 @@ def _check_plugin(sid: str, obj: object, cls: type) -> None:
                           f"missing required method upgrade")
 
 
-def _discover() -> tuple[list[EntryPoint], list[PluginFailure]]:
-    """The installed entry points of :data:`GROUP`, one distribution at a time (one broken file spoils none).
-
-    Distributions are deduplicated by normalized name, first on ``sys.path`` wins, as
-    ``importlib.metadata.entry_points()`` does.
-    """
-    found: list[EntryPoint] = []
-    failures: list[PluginFailure] = []
-    seen: set[str] = set()
-    for dist in importlib.metadata.distributions():
-        try:
-            name = dist.name
-        except Exception:
-            name = None
-        if isinstance(name, str):
-            if _normalize(name) in seen:
-                continue
-            seen.add(_normalize(name))
-        else:
-            name = None
-        try:
-            found.extend(ep for ep in dist.entry_points if ep.group == GROUP)
-        except Exception as exc:
-            try:
-                declares = f"[{GROUP}]" in (dist.read_text("entry_points.txt") or "")
-            except Exception:
-                declares = True
-            if declares:
-                failures.append(PluginFailure("(entry points)", "entry_points.txt", name,
-                                              f"cannot read the distribution's entry points: {_one_line(exc)}"))
-    return found, failures
-
-
-def _entry_point_order(ep: EntryPoint) -> tuple[bool, str, str, str]:
-    distribution, _ = _distribution_of(ep)
-    normalized = _normalize(distribution or "")
-    return (normalized != DISTRIBUTION, normalized, ep.name, ep.value)
-
-
-def _distribution_of(ep: EntryPoint) -> tuple[str | None, str | None]:
-    dist = getattr(ep, "dist", None)
-    if dist is None:
-        return None, None
-    try:
-        name = dist.name
-        version = dist.version
-    except Exception:  # broken metadata: the plugin still loads, unattributed
-        return None, None
-    return (name if isinstance(name, str) else None), (version if isinstance(version, str) else None)
-
-
 def _describe(entry: RegistryEntry) -> str:
     if entry.entry_point is None:
         return "code"
     where = f" of {entry.distribution}" if entry.distribution else ""
     return f"{entry.entry_point}{where}"
-
-
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return _shorten(f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__)
-
-
-def _shorten(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 1] + "…"

@@ -7,7 +7,7 @@ the small authoring API (``store.author(...)``).
 
 from __future__ import annotations
 
-from ..domain.records import (
+from ..domain import (
     COMPONENT,
     CONTAINER,
     ChildRecord,

@@ -28,8 +28,18 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
-from ..domain.media import guess_media_type, olx_media_type
-from ..domain.records import COMPONENT, CONTAINER, PackageRecord, PayloadRecord
+from ..domain import (
+    CHILD_RULES,
+    COMPONENT,
+    CONTAINER,
+    PackageRecord,
+    PayloadRecord,
+    child_problem,
+    component_ref,
+    media_path_problem,
+    media_type_for,
+)
+from ..domain.syntax import ASCII_CODE_RE, CODE_RE, MAX_CODE_LENGTH, PLUGIN_NAME_PATTERN, PLUGIN_NAME_RE
 from ..errors import AuthoringError, PackageNotFound
 from .blobs import IN_LIMIT, BlobWriter
 from .schema import (
@@ -51,7 +61,7 @@ from .sql_sink import create_package, next_id
 if TYPE_CHECKING:
     from .sql import SqlStore
 
-__all__ = ["CONTAINER_CHILD_TYPES", "Author", "AuthoringError", "Child", "Clock", "open_author"]
+__all__ = ["Author", "AuthoringError", "Child", "Clock", "open_author"]
 
 Clock = Callable[[], datetime]
 """Returns "now" as an aware datetime."""
@@ -59,12 +69,6 @@ Clock = Callable[[], datetime]
 Child = str | tuple[str, int]
 """A container child: an entity ref (unpinned) or ``(ref, version number)`` (pinned)."""
 
-CONTAINER_CHILD_TYPES: dict[str, str] = {"unit": "component", "subsection": "unit", "section": "subsection"}
-"""Container type -> what its children must be (``component`` or a container type)."""
-
-_UNICODE_CODE = re.compile(r"^[\w.-]+\Z")
-_ASCII_CODE = re.compile(r"^[a-zA-Z0-9_.-]+\Z")
-_PLUGIN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _FLUSH_ROWS = 5000
 
 
@@ -115,13 +119,14 @@ class _Buffers:
 
 
 def _check_code(code: str, pattern: re.Pattern[str], what: str) -> None:
-    if not isinstance(code, str) or len(code) > 255 or not pattern.match(code):
+    if not isinstance(code, str) or len(code) > MAX_CODE_LENGTH or not pattern.match(code):
         raise AuthoringError(f"invalid {what} {code!r}: must match {pattern.pattern} (at most 255 characters)")
 
 
 def _check_path(path: str) -> None:
-    if not isinstance(path, str) or not path or path != path.strip().lstrip("/") or "\\" in path:
-        raise AuthoringError(f"invalid media path {path!r}: no surrounding spaces, leading '/' or '\\'")
+    problem = media_path_problem(path) if isinstance(path, str) else f"media path {path!r} is not a string"
+    if problem is not None:
+        raise AuthoringError(f"invalid media path: {problem}")
 
 
 def _check_envelope(record: PayloadRecord) -> None:
@@ -137,11 +142,6 @@ def _check_envelope(record: PayloadRecord) -> None:
     if said != meant or not isinstance(doc.get("data"), dict):
         raise AuthoringError(f"the payload body's envelope (plugin, schema_version, entity, version) = {said} "
                              f"does not match the record's {meant}, or it has no 'data' object")
-
-
-def _media_type(component_type: str, path: str) -> str:
-    """The OLX media type for ``block.xml``, else the one for the extension (see :mod:`.media_types`)."""
-    return olx_media_type(component_type) if path == "block.xml" else guess_media_type(path)
 
 
 class Author:
@@ -332,8 +332,8 @@ class Author:
             raise AuthoringError(f"invalid component namespace {namespace!r}")
         if len(type) > 100 or ":" in type:
             raise AuthoringError(f"invalid component type {type!r}")
-        _check_code(code, _UNICODE_CODE, "component code")
-        ref = f"{namespace}:{type}:{code}"
+        _check_code(code, CODE_RE, "component code")
+        ref = component_ref(namespace, type, code)
         if ref in self._entities:
             raise AuthoringError(f"entity {ref!r} already exists")
         self._insert_entity(
@@ -378,7 +378,7 @@ class Author:
                 files.pop(path, None)
                 continue
             sha, _ = self._blobs.put_bytes(data)
-            mtype = types.get(path) or _media_type(ent.type, path)
+            mtype = types.get(path) or media_type_for(ent.type, path)
             files[path] = _Media(sha, mtype, is_text, not is_text)
         vid = self._insert_version(ent, number, title, at)
         self._buf.media.extend(
@@ -397,9 +397,9 @@ class Author:
         self, type: str, code: str, *, can_stand_alone: bool = True, created: datetime | None = None
     ) -> str:
         """Create a unit, subsection or section with no versions; its ref is ``code``."""
-        if type not in CONTAINER_CHILD_TYPES:
+        if type not in CHILD_RULES:
             raise AuthoringError(f"unknown container type {type!r} (use unit, subsection or section)")
-        _check_code(code, _UNICODE_CODE, "container code")
+        _check_code(code, CODE_RE, "container code")
         if code in self._entities:
             raise AuthoringError(f"entity {code!r} already exists")
         self._insert_entity(
@@ -410,9 +410,10 @@ class Author:
     def _resolve_child(self, parent: _Entity, item: Child) -> tuple[_Entity, int | None]:
         ref, pinned = (item, None) if isinstance(item, str) else item
         ent = self._get(ref)
-        wanted = CONTAINER_CHILD_TYPES[parent.type]
-        actual = ent.kind if ent.kind == COMPONENT else ent.type
-        if actual != wanted:
+        if child_problem(parent.type, ent.kind, ent.type) is not None:
+            kind, type_ = CHILD_RULES[parent.type]
+            wanted = type_ or kind
+            actual = ent.kind if ent.kind == COMPONENT else ent.type
             raise AuthoringError(f"a {parent.type} can only contain {wanted}s; {ref!r} is a {actual}")
         if pinned is not None and not self._has_version(ent, pinned):
             raise AuthoringError(f"cannot pin {ref!r} to version {pinned}: no such version")
@@ -520,7 +521,7 @@ class Author:
         self, code: str, title: str, *, description: str = "", created: datetime | None = None
     ) -> None:
         """Create an (enabled, empty) collection."""
-        _check_code(code, _ASCII_CODE, "collection code")
+        _check_code(code, ASCII_CODE_RE, "collection code")
         if not title.strip():
             raise AuthoringError("a collection needs a title")
         if code in self._collections:
@@ -573,8 +574,8 @@ class Author:
         Build the record with ``Registry.encode_payload`` (typed records of an installed plugin), or
         pass bytes you already have. Version scope needs an existing version of the entity.
         """
-        if not _PLUGIN_NAME.fullmatch(record.plugin):
-            raise AuthoringError(f"plugin name {record.plugin!r} must match {_PLUGIN_NAME.pattern}")
+        if not PLUGIN_NAME_RE.fullmatch(record.plugin):
+            raise AuthoringError(f"plugin name {record.plugin!r} must match {PLUGIN_NAME_PATTERN}")
         if record.schema_version < 1:
             raise AuthoringError("a payload's schema_version is 1 or more")
         _check_envelope(record)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import BinaryIO, Literal
 
-from ..domain.records import CollectionRecord, EntityRecord, PackageRecord, PayloadRecord, PublishLogRecord
+from ..domain import CollectionRecord, EntityRecord, PackageRecord, PayloadRecord, PublishLogRecord
 
 __all__ = ["History", "PackageSink", "PackageSource", "Store"]
 

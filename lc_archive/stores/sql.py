@@ -32,7 +32,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, insert, select,
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from ..domain.records import PackageRecord
+from ..domain import PackageRecord
 from ..errors import StoreError
 from ..faults import fault_point
 from .base import PackageSink, PackageSource, Store

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.records import (
+from ..domain import (
     CollectionRecord,
     EntityRecord,
     PackageRecord,

@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import Column, Connection, Row, Select, func, or_, select
 
-from ..domain.records import (
+from ..domain import (
     ChildRecord,
     CollectionRecord,
     EntityRecord,

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from ..archive.zip_writer import ArchiveWriter, atomic_output
-from ..domain.fields import to_utc
+from ..domain import to_utc
 from ..errors import LcArchiveError
 from ..faults import fault_point
 from ..formats.v1.writer import V1WriteStats, write_v1
 from ..formats.v2.writer import V2WriteStats, write_v2
 from ..progress import NULL_PROGRESS, Progress
 from ..stores.base import Store
-from .selection import registry_facts, select_source
+from .selection import select_source
 
 __all__ = ["BackupFailed", "BackupResult", "backup", "sweep_stale"]
 
@@ -141,7 +141,7 @@ def backup(
     sweep_stale(path)
     existed = path.exists()
     with store.read(ref) as whole:
-        source = (select_source(whole, collections=collections, entities=entities, facts=registry_facts())
+        source = (select_source(whole, collections=collections, entities=entities)
                   if collections or entities else whole)
         progress.phase("backup", source.entity_count())
         try:

@@ -25,12 +25,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
-from ..domain.fields import to_utc
+from ..domain import iso, to_utc
 from ..formats.v1.losses import V1Losses
 from ..progress import NULL_PROGRESS, Progress
 from .backup import backup
 from .scratch import open_archive_store
-from .state import iso
 
 __all__ = ["ConvertResult", "Loss", "convert"]
 

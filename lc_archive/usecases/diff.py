@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
-from ..domain.records import CollectionRecord, EntityRecord, VersionRecord
+from ..domain import CollectionRecord, EntityRecord, VersionRecord, entity_type, iso
 from ..errors import LcArchiveError
 from ..progress import NULL_PROGRESS, Progress
 from ..stores.base import History, PackageSource
 from .scratch import open_archive_store
-from .state import entity_type, iso, publish_event_full_state
+from .state import publish_event_full_state
 
 __all__ = ["DiffResult", "diff_archives", "diff_sources", "format_diff"]
 
@@ -115,9 +115,10 @@ def _fields(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Pair]:
 
 def _entity_fields(e: EntityRecord, current_only: bool) -> dict[str, Any]:
     if current_only:
-        return {"type": entity_type(e), "can_stand_alone": e.can_stand_alone, "draft": e.draft,
-                "published": e.published}
-    return {"kind": e.kind, "type": entity_type(e), "code": e.code, "can_stand_alone": e.can_stand_alone,
+        return {"type": entity_type(e.kind, e.namespace, e.type), "can_stand_alone": e.can_stand_alone,
+                "draft": e.draft, "published": e.published}
+    return {"kind": e.kind, "type": entity_type(e.kind, e.namespace, e.type), "code": e.code,
+            "can_stand_alone": e.can_stand_alone,
             "created": iso(e.created), "created_by": e.created_by, "draft": e.draft,
             "draft_deleted": e.draft_deleted, "published": e.published, "published_deleted": e.published_deleted}
 

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
 from ..archive.zip_reader import ArchiveReader
-from ..domain.records import PackageRecord
+from ..domain import PackageRecord
 from ..errors import ArchiveInvalid, PackageExists, Problem, StoreError
 from ..faults import fault_point
 from ..formats.plan import RestorePlan

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
-from ..domain.records import CollectionRecord, EntityRecord, PackageRecord, PayloadRecord, PublishLogRecord
+from ..domain import CollectionRecord, EntityRecord, PackageRecord, PayloadRecord, PublishLogRecord
 from ..errors import PackageNotFound, StoreError
 from ..progress import NULL_PROGRESS, Progress
 from ..stores.base import History, PackageSink, PackageSource, Store

@@ -11,7 +11,9 @@ writes only part of a package. The part is the *closure* of what was named:
 3. the code libraries (``lc-archive.v1:code_library``) that the included components depend on: a
    component depends on a library when the Python of one of its versions imports a top-level module
    (:attr:`ComponentFacts.imports`, from the component's serializer) that a version of the library's
-   ``python_lib.zip`` provides (:func:`~lc_archive.plugins.builtin.code_library.provided_modules`).
+   ``python_lib.zip`` provides. Both answers come from the serializer registry: a component type is a
+   code library when its serializer names a ``code_library_media``, and its
+   :meth:`~lc_archive.plugins.contract.ComponentSerializer.provided_modules` says what a zip provides.
    A component whose scripts import nothing that a library provides depends on none.
 
 The view (:class:`SelectedSource`, a :class:`PackageSource`) then yields:
@@ -34,46 +36,32 @@ package has a code library.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import BinaryIO
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
 from ..archive.nested_zip import inspect_nested_zip
-from ..domain.records import (
+from ..domain import (
     CONTAINER,
+    OLX_PATH,
     CollectionRecord,
-    ComponentFacts,
     EntityRecord,
     PayloadRecord,
     PublishLogRecord,
 )
 from ..errors import LcArchiveError
-from ..plugins.builtin.code_library import CODE_LIBRARY_MEDIA, is_code_library, provided_modules
-from ..plugins.registry import default_registry
+from ..plugins.contract import ComponentSerializer
+from ..plugins.registry import Registry, default_registry
 from ..stores.base import History, PackageSource
 
-__all__ = ["FactsFunction", "SelectedSource", "SelectionError", "registry_facts", "select_source"]
+__all__ = ["SelectedSource", "SelectionError", "select_source"]
 
-FactsFunction = Callable[[str, str, bytes], ComponentFacts]
-"""``(namespace, type, olx bytes) -> ComponentFacts``: what a component's serializer derives from OLX."""
-
-_OLX = "block.xml"
 _CHUNK = 1024 * 1024
 
 
 class SelectionError(LcArchiveError):
     """A selection names a collection or an entity the package does not have."""
-
-
-def registry_facts() -> FactsFunction:
-    """The facts function of the default serializer registry (``Registry.component(ns, type).facts``)."""
-    registry = default_registry()
-
-    def facts(namespace: str, type: str, olx: bytes) -> ComponentFacts:
-        return registry.component(namespace, type).facts(olx)
-
-    return facts
 
 
 class SelectedSource(PackageSource):
@@ -128,15 +116,16 @@ def select_source(
     *,
     collections: Sequence[str] = (),
     entities: Sequence[str] = (),
-    facts: FactsFunction,
+    registry: Registry | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> SelectedSource:
     """The closure of ``collections`` (codes) and ``entities`` (refs) in ``source``, as a source.
 
-    ``facts`` gives a component's imports from its OLX (:func:`registry_facts` in a backup); ``limits``
-    bound the reading of code libraries' zips. Raises :class:`SelectionError` naming every unknown
-    collection code and entity ref.
+    ``registry`` (default: every installed serializer) says which component types are code libraries,
+    what their zips provide and what a component's OLX imports; ``limits`` bound the reading of code
+    libraries' zips. Raises :class:`SelectionError` naming every unknown collection code and entity ref.
     """
+    registry = registry or default_registry()
     wanted_codes = list(dict.fromkeys(collections))
     wanted_refs = list(dict.fromkeys(entities))
     start: set[str] = set()
@@ -148,16 +137,19 @@ def select_source(
     # One pass: every ref, the children of containers, the zips of code libraries.
     known: set[str] = set()
     children: dict[str, set[str]] = {}
-    library_zips: dict[str, set[str]] = {}
+    library_zips: dict[str, tuple[ComponentSerializer, set[str]]] = {}
     for entity in source.iter_entities(history="all"):
         known.add(entity.ref)
         if entity.kind == CONTAINER:
             kids = {c.ref for v in entity.versions for c in v.children}
             if kids:
                 children[entity.ref] = kids
-        elif is_code_library(entity.namespace, entity.type):
-            library_zips[entity.ref] = {m.sha256 for v in entity.versions for m in v.media
-                                        if m.path == CODE_LIBRARY_MEDIA}
+            continue
+        serializer = registry.component(entity.namespace, entity.type)
+        media = serializer.code_library_media
+        if media is not None:
+            library_zips[entity.ref] = (serializer, {m.sha256 for v in entity.versions for m in v.media
+                                                     if m.path == media})
     unknown = [f"no collection {code!r}" for code in wanted_codes if code not in found_codes]
     unknown += [f"no entity {ref!r}" for ref in wanted_refs if ref not in known]
     if unknown:
@@ -166,10 +158,11 @@ def select_source(
     closure = _descendants(start, children)
     added: list[str] = []
     if library_zips and closure - library_zips.keys():
-        imports = _imports(source, closure, facts)
+        imports = _imports(source, closure - library_zips.keys(), registry)
         if imports:
             for ref in sorted(library_zips.keys() - closure):
-                if any(provided & imports for provided in _provides(source, library_zips[ref], limits)):
+                serializer, shas = library_zips[ref]
+                if any(provided & imports for provided in _provides(source, serializer, shas, limits)):
                     added.append(ref)
     return SelectedSource(source, frozenset(closure | set(added)), frozenset(found_codes), tuple(added))
 
@@ -185,18 +178,19 @@ def _descendants(start: set[str], children: dict[str, set[str]]) -> set[str]:
     return closure
 
 
-def _imports(source: PackageSource, closure: set[str], facts: FactsFunction) -> set[str]:
+def _imports(source: PackageSource, components: set[str], registry: Registry) -> set[str]:
     """Top-level modules imported by any version of the included components (each OLX read once)."""
     imports: set[str] = set()
     seen: set[str] = set()
     for entity in source.iter_entities(history="all"):
-        if entity.ref not in closure or entity.kind == CONTAINER or is_code_library(entity.namespace, entity.type):
+        if entity.ref not in components or entity.kind == CONTAINER:
             continue
+        serializer = registry.component(entity.namespace, entity.type)
         for version in entity.versions:
             for media in version.media:
-                if media.path == _OLX and media.sha256 not in seen:
+                if media.path == OLX_PATH and media.sha256 not in seen:
                     seen.add(media.sha256)
-                    imports.update(facts(entity.namespace, entity.type, _read_blob(source, media.sha256)).imports)
+                    imports.update(serializer.facts(_read_blob(source, media.sha256)).imports)
     return imports
 
 
@@ -205,9 +199,11 @@ def _read_blob(source: PackageSource, sha256: str) -> bytes:
         return stream.read()
 
 
-def _provides(source: PackageSource, shas: set[str], limits: Limits) -> Iterator[frozenset[str]]:
+def _provides(source: PackageSource, serializer: ComponentSerializer, shas: set[str],
+              limits: Limits) -> Iterator[frozenset[str]]:
     """The modules each version's zip provides (a zip that does not open provides nothing)."""
     for sha in sorted(shas):
         with source.open_blob(sha) as stream:
-            found = inspect_nested_zip(stream, member=CODE_LIBRARY_MEDIA, limits=limits, check_sources=False)
-        yield provided_modules(found.files)
+            found = inspect_nested_zip(stream, member=serializer.code_library_media or "", limits=limits,
+                                       check_sources=False)
+        yield serializer.provided_modules(found.files)

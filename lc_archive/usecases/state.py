@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
 from typing import Any
 
-from ..domain.records import (
+from ..domain import (
     COMPONENT,
     CollectionRecord,
     EntityRecord,
     PayloadRecord,
     PublishLogRecord,
     VersionRecord,
+    entity_type,
+    iso,
 )
 from ..stores.base import PackageSource
 
@@ -37,8 +38,6 @@ __all__ = [
     "compute_full_state",
     "compute_state",
     "entity_full_state",
-    "entity_type",
-    "iso",
     "payload_full_state",
     "publish_event_full_state",
     "state_json",
@@ -61,11 +60,6 @@ def _side(entity: EntityRecord, version: VersionRecord | None, media_types: bool
     return out
 
 
-def entity_type(entity: EntityRecord) -> str:
-    """``namespace:type`` for components, the container type for containers."""
-    return f"{entity.namespace}:{entity.type}" if entity.kind == COMPONENT else entity.type
-
-
 def compute_state(source: PackageSource, *, media_types: bool = False, all_versions: bool = False) -> dict[str, Any]:
     """The canonical state of the package behind ``source`` (streams entities, holds only the result).
 
@@ -78,7 +72,7 @@ def compute_state(source: PackageSource, *, media_types: bool = False, all_versi
                                "unpublished_changes": 0}
     entities: dict[str, Any] = {}
     for e in source.iter_entities(history="current"):
-        etype = entity_type(e)
+        etype = entity_type(e.kind, e.namespace, e.type)
         d, p = e.version(e.draft), e.version(e.published)
         summary["entities"] += 1
         summary[etype] = summary.get(etype, 0) + 1
@@ -105,11 +99,6 @@ def compute_state(source: PackageSource, *, media_types: bool = False, all_versi
     }
 
 
-def iso(when: datetime) -> str:
-    """A timestamp as ISO 8601 in UTC with ``Z`` (microseconds only when non-zero)."""
-    return when.isoformat().replace("+00:00", "Z")
-
-
 def version_full_state(entity: EntityRecord, version: VersionRecord) -> dict[str, Any]:
     """One version in the full state: number, title, time, author, and media or children."""
     out: dict[str, Any] = {"number": version.number, "title": version.title, "created": iso(version.created),
@@ -129,7 +118,7 @@ def entity_full_state(entity: EntityRecord) -> dict[str, Any]:
     """One entity in the full state, with every version it carries (ascending numbers)."""
     return {
         "kind": entity.kind,
-        "type": entity_type(entity),
+        "type": entity_type(entity.kind, entity.namespace, entity.type),
         "code": entity.code,
         "can_stand_alone": entity.can_stand_alone,
         "created": iso(entity.created),

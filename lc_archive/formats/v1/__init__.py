@@ -14,11 +14,10 @@ from .toml_render import (
     render_package,
     written_versions,
 )
-from .writer import CHUNK_SIZE, CONTAINER_TYPES, V1WriteStats, write_v1
+from .writer import CHUNK_SIZE, V1WriteStats, write_v1
 
 __all__ = [
     "CHUNK_SIZE",
-    "CONTAINER_TYPES",
     "MAX_STEM_BYTES",
     "EntityExtras",
     "ExtraValue",

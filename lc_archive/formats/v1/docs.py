@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from ...domain.fields import AsciiCode, Ref, UtcDatetime, VersionNumber, no_nul
+from ...domain.fields import AsciiCode, Ref, UtcDatetime, VersionNumber
+from ...domain.syntax import no_nul
 
 __all__ = [
     "CollectionDoc",

@@ -19,8 +19,16 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from ...domain.media import guess_media_type, olx_media_type
-from ...domain.records import CONTAINER, CollectionRecord, EntityRecord, MediaRecord, VersionRecord
+from ...domain import (
+    CONTAINER,
+    OLX_PATH,
+    CollectionRecord,
+    EntityRecord,
+    MediaRecord,
+    VersionRecord,
+    component_ref,
+    media_type_for,
+)
 
 __all__ = ["LOSSES", "WARNINGS", "V1Losses"]
 
@@ -86,7 +94,7 @@ class V1Losses:
         if entity.kind == CONTAINER:
             counts["container_codes"] += entity.code != entity.ref
         else:
-            counts["component_refs"] += entity.ref != f"{entity.namespace}:{entity.type}:{entity.code}"
+            counts["component_refs"] += entity.ref != component_ref(entity.namespace, entity.type, entity.code)
         for version in written:
             counts["version_times"] += version.created != self.created_at
             counts["version_authors"] += version.created_by is not None
@@ -99,9 +107,8 @@ class V1Losses:
         if media.path.endswith(".toml"):
             self.counts["toml_media"] += 1  # left out altogether: its type and mode are not separate losses
             return
-        is_olx = media.path == "block.xml"
-        derived = olx_media_type(entity.type) if is_olx else guess_media_type(media.path)
-        self.counts["media_types"] += media.media_type != derived
+        is_olx = media.path == OLX_PATH
+        self.counts["media_types"] += media.media_type != media_type_for(entity.type, media.path)
         self.counts["storage_modes"] += (media.has_text, media.has_file) != (is_olx, not is_olx)
 
     def collection(self, collection: CollectionRecord) -> bool:

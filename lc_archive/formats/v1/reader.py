@@ -25,17 +25,21 @@ from pydantic import BaseModel
 
 from ...archive.limits import DEFAULT_LIMITS, Limits
 from ...archive.zip_reader import ArchiveReader
-from ...domain.fields import CONTAINER_TYPES, check_code, media_path_problem
-from ...domain.media import guess_media_type, olx_media_type
-from ...domain.records import (
+from ...domain import (
     COMPONENT,
     CONTAINER,
+    CONTAINER_TYPES,
+    OLX_PATH,
     ChildRecord,
     CollectionRecord,
     EntityRecord,
     MediaRecord,
     PackageRecord,
     VersionRecord,
+    check_code,
+    media_path_problem,
+    media_type_for,
+    split_component_ref,
 )
 from ...errors import ArchiveInvalid, Problem
 from ...parsing.documents import load_document
@@ -251,8 +255,8 @@ def _read_container(state: _State, member: str, plan: RestorePlan | None) -> Non
 
 
 def _component_key(state: _State, member: str, key: str, files: ComponentFiles) -> str | None:
-    parts = key.split(":", 2)
-    if len(parts) != 3 or not all(parts):
+    parts = split_component_ref(key)
+    if parts is None:
         state.problem(member, "$.entity.key", f"a component key has the form namespace:type:code; got {key!r}")
         return None
     namespace, ctype, code = parts
@@ -297,7 +301,7 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
                 state.problem(name, "$", problem)
                 state.tick()
                 continue
-            is_olx = path == "block.xml"
+            is_olx = path == OLX_PATH
             hashed = _hash_member(state, name, olx=is_olx)
             if hashed is None:
                 continue
@@ -308,10 +312,7 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
             members.setdefault(n, {})[path] = name
             if parsed is not None:
                 olx[n] = (name, *parsed)
-            if is_olx:
-                records.append(MediaRecord(path, sha, size, olx_media_type(files.type), True, False))
-            else:
-                records.append(MediaRecord(path, sha, size, guess_media_type(path), False, True))
+            records.append(MediaRecord(path, sha, size, media_type_for(files.type, path), is_olx, not is_olx))
     if code is None or not _register(state, member, e.key, COMPONENT, _component_type(files.namespace, files.type),
                                          numbers=numbers):
         return

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ...domain.records import CONTAINER, CollectionRecord, EntityRecord, PackageRecord, VersionRecord
+from ...domain import CONTAINER, CollectionRecord, EntityRecord, PackageRecord, VersionRecord
 from ..toml_text import toml_datetime, toml_string
 
 __all__ = [

@@ -35,7 +35,15 @@ from datetime import datetime
 from typing import BinaryIO
 
 from ...archive.zip_writer import ArchiveWriter, EntryConflict, is_compressible
-from ...domain.records import CONTAINER, CollectionRecord, EntityRecord, MediaRecord, VersionRecord
+from ...domain import (
+    CONTAINER,
+    CONTAINER_TYPES,
+    CollectionRecord,
+    EntityRecord,
+    MediaRecord,
+    VersionRecord,
+    media_path_problem,
+)
 from ...errors import LcArchiveError
 from ...faults import fault_point
 from ...plugins.payload_members import PayloadNames
@@ -44,13 +52,10 @@ from ..naming import NameAllocator
 from .losses import WARNINGS, V1Losses
 from .toml_render import render_collection, render_entity, render_package, written_versions
 
-__all__ = ["CHUNK_SIZE", "CONTAINER_TYPES", "V1WriteStats", "write_v1"]
+__all__ = ["CHUNK_SIZE", "V1WriteStats", "write_v1"]
 
 CHUNK_SIZE = 64 * 1024
 """Bytes read from the store per chunk when streaming media."""
-
-CONTAINER_TYPES = frozenset({"unit", "subsection", "section"})
-"""The container types the 1.15.2 reader accepts (any other makes it reject the whole archive)."""
 
 @dataclass
 class V1WriteStats:
@@ -83,16 +88,6 @@ class V1WriteStats:
     def warnings(self) -> list[str]:
         """One sentence per kind of content openedx-core 1.15.2 will not restore faithfully."""
         return [WARNINGS[k].format(n=n) for k, n in self.warning_counts.items()]
-
-
-def _path_problem(path: str) -> str | None:
-    if not path or path != path.strip():
-        return "is empty or has leading/trailing whitespace"
-    if path.startswith("/") or "\\" in path or "\x00" in path:
-        return "is absolute or contains a backslash or NUL"
-    if any(part in ("", ".", "..") for part in path.split("/")):
-        return "has an empty, '.' or '..' segment"
-    return None
 
 
 def _dir_problem(segment: str) -> bool:
@@ -186,11 +181,10 @@ class _Emitter:
         self.dirs_for(root, version.created)
         self.dirs_for(root + "static/", version.created)
         for media in version.media:
-            problem = _path_problem(media.path)
+            problem = media_path_problem(media.path)
             if problem:
                 raise LcArchiveError(
-                    f"entity {entity.ref!r} v{version.number}: media path {media.path!r} {problem}; "
-                    "refusing to write it into an archive"
+                    f"entity {entity.ref!r} v{version.number}: {problem}; refusing to write it into an archive"
                 )
             if media.path.endswith(".toml"):
                 continue  # counted as a loss: openedx-core would read it as a component TOML and crash

@@ -24,11 +24,11 @@ from ...domain.fields import (
     Code,
     ContainerType,
     Description,
+    MediaPath,
     Ref,
     Title,
     UtcDatetime,
     VersionNumber,
-    media_path_problem,
 )
 from ...parsing.documents import problems_from, toml_path
 
@@ -75,13 +75,6 @@ def _offset_datetime(value: object) -> object:
     return value
 
 
-def _media_path(value: str) -> str:
-    problem = media_path_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
 def _folder_name(value: str) -> str:
     if value in (".", "..") or any(c in value for c in "/\\\x00"):
         raise ValueError(f"{value!r} cannot be a folder name")
@@ -90,7 +83,6 @@ def _folder_name(value: str) -> str:
 
 Timestamp = Annotated[UtcDatetime, BeforeValidator(_offset_datetime)]
 """A point in time: a TOML offset date-time, normalized to UTC (written with `Z`)."""
-MediaPath = Annotated[str, AfterValidator(_media_path)]
 Sha256 = Annotated[str, Field(pattern=SHA256_PATTERN)]
 User = Annotated[str, Field(max_length=255)]
 """A user name (never an e-mail address or an id)."""

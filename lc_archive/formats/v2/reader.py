@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from ...archive.limits import DEFAULT_LIMITS, Limits
 from ...archive.zip_reader import ArchiveReader
-from ...domain.records import (
+from ...domain import (
     COMPONENT,
     CONTAINER,
     ChildRecord,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from ...domain.records import CONTAINER, CollectionRecord, EntityRecord, PackageRecord, PublishLogRecord
+from ...domain import CONTAINER, CollectionRecord, EntityRecord, PackageRecord, PublishLogRecord
 from ..toml_text import toml_datetime, toml_string
 from .docs import FORMAT, FORMAT_VERSION
 

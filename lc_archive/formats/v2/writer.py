@@ -28,8 +28,7 @@ from itertools import chain
 from typing import BinaryIO
 
 from ...archive.zip_writer import ArchiveWriter, EntryConflict, is_compressible
-from ...domain.fields import CONTAINER_TYPES, media_path_problem
-from ...domain.records import CONTAINER, EntityRecord, MediaRecord, VersionRecord
+from ...domain import CONTAINER, CONTAINER_TYPES, EntityRecord, MediaRecord, VersionRecord, media_path_problem
 from ...errors import LcArchiveError
 from ...faults import fault_point
 from ...plugins.payload_members import PayloadNames

@@ -37,7 +37,6 @@ __all__ = [
     "CODE_LIBRARY_TYPE",
     "CodeLibraryComponent",
     "file_path",
-    "is_code_library",
     "provided_modules",
 ]
 
@@ -45,11 +44,6 @@ CODE_LIBRARY_NAMESPACE: Final = "lc-archive.v1"
 CODE_LIBRARY_TYPE: Final = "code_library"
 CODE_LIBRARY_MEDIA: Final = "python_lib.zip"
 CODE_LIBRARY_MEDIA_TYPE: Final = "application/zip"
-
-
-def is_code_library(namespace: str, type: str) -> bool:
-    """Whether a component of that ComponentType is a code library."""
-    return namespace == CODE_LIBRARY_NAMESPACE and type == CODE_LIBRARY_TYPE
 
 
 def provided_modules(files: Iterable[str]) -> frozenset[str]:
@@ -82,6 +76,11 @@ class CodeLibraryComponent(ComponentSerializer):
 
     id: ClassVar[str] = f"{CODE_LIBRARY_NAMESPACE}:{CODE_LIBRARY_TYPE}"
     description: ClassVar[str] = "code libraries (python_lib.zip): safe zip, Python 3 sources that parse"
+    code_library_media: ClassVar[str | None] = CODE_LIBRARY_MEDIA
+
+    def provided_modules(self, files: Iterable[str]) -> frozenset[str]:
+        """See the module function :func:`provided_modules`."""
+        return provided_modules(files)
 
     def facts(self, olx: bytes) -> ComponentFacts:
         """A code library has no OLX: no facts from it."""
