@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from v2kit import REF, backup_v2, handmade_store
 
+from lc_archive.archive.names import fold, name_problem
 from lc_archive.domain import (
     ChildRecord,
     CollectionRecord,
@@ -25,7 +26,7 @@ from lc_archive.domain import (
     media_path_problem,
 )
 from lc_archive.formats.v2.docs import ComponentDoc
-from lc_archive.formats.v2.layout import MemberKind, MemberNames, classify, fold, name_problem
+from lc_archive.formats.v2.layout import MemberKind, MemberNames, classify
 from lc_archive.formats.v2.render import render_collection, render_entity, render_package, render_publish
 from lc_archive.stores import open_store
 from lc_archive.synthetic import generate_library

@@ -43,7 +43,7 @@ from zipcraft import (
     zip64_extra,
 )
 
-from lc_archive.archive import ARCHIVE, DEFAULT_LIMITS, ArchiveReader, Limits, Member, zip_reader
+from lc_archive.archive import ARCHIVE, DEFAULT_LIMITS, ArchiveReader, Limits, Member, zip_directory
 from lc_archive.errors import ArchiveInvalid, Problem
 
 MIB = 1 << 20
@@ -829,7 +829,7 @@ def test_central_directory_read_in_small_chunks(monkeypatch: pytest.MonkeyPatch)
     with ArchiveReader(io.BytesIO(data)) as reader:
         expected = (reader.names(), reader.members)
     for chunk in (1, 45, 46, 47, 100, 4096):
-        monkeypatch.setattr(zip_reader, "_CD_CHUNK", chunk)
+        monkeypatch.setattr(zip_directory, "_CD_CHUNK", chunk)
         with ArchiveReader(io.BytesIO(data)) as reader:
             assert (reader.names(), reader.members) == expected
             assert reader.read_bytes(expected[0][-1]) == b"<problem/>" * (99 % 5)
@@ -860,7 +860,7 @@ def test_unreadable_central_directory_is_the_only_problem(monkeypatch: pytest.Mo
     """The directory is parsed as it is read, but a read failure is reported alone, as when it was read
     in one piece: neither after the problems of the records before it nor instead of a record problem
     that stopped the parse earlier."""
-    monkeypatch.setattr(zip_reader, "_CD_CHUNK", 64)
+    monkeypatch.setattr(zip_directory, "_CD_CHUNK", 64)
     message = "cannot read the archive (OSError: [Errno 5] Input/output error)" if error else \
         "the central directory is truncated"
     bad_name = Entry("bad\\name.txt", b"1")

@@ -29,7 +29,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lc_archive.archive import zip_writer
+from lc_archive.archive import zip_format, zip_writer
 from lc_archive.archive.zip_writer import ArchiveWriter, EntryConflict
 
 # -- the oracle: the zipfile-based ArchiveWriter as it was ----------------------------------------------
@@ -384,8 +384,8 @@ def test_same_bytes_with_small_zip64_limits(calls: list[Any], output: str, limit
     with (
         mock.patch.object(zipfile, "ZIP64_LIMIT", limit),
         mock.patch.object(zipfile, "ZIP_FILECOUNT_LIMIT", count_limit),
-        mock.patch.object(zip_writer, "_ZIP64_LIMIT", limit),
-        mock.patch.object(zip_writer, "_FILECOUNT_LIMIT", count_limit),
+        mock.patch.object(zip_format, "ZIP64_LIMIT", limit),
+        mock.patch.object(zip_format, "FILECOUNT_LIMIT", count_limit),
     ):
         _assert_same(calls, output)
 
@@ -405,7 +405,7 @@ def test_refused_entries_as_zipfile_leaves_them(output: str, last: bool) -> None
     ]
     if not last:
         calls.append(Dir("b/", when))
-    with mock.patch.object(zipfile, "ZIP64_LIMIT", 3000), mock.patch.object(zip_writer, "_ZIP64_LIMIT", 3000):
+    with mock.patch.object(zipfile, "ZIP64_LIMIT", 3000), mock.patch.object(zip_format, "ZIP64_LIMIT", 3000):
         _assert_same(calls, output)
 
 

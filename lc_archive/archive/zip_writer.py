@@ -25,16 +25,10 @@ it through :func:`atomic_output` so a failed run never leaves a partial file beh
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
 import shutil
-import stat
-import struct
 import tempfile
-import unicodedata
-import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -42,38 +36,17 @@ from typing import IO, BinaryIO, NoReturn
 from zlib import DEFLATED, Z_DEFAULT_COMPRESSION, compressobj, crc32
 
 from ..errors import LcArchiveError
+from . import zip_format as fmt
+from .atomic import atomic_output
+from .compression import is_compressible
+from .names import NOT_NFC, fold, name_problem
+from .zip_entry import DATA_DESCRIPTOR, UTF8, ZIP64_VERSION, Entry, dos_date_time, too_large
+from .zip_format import EOCD, EOCD_SIG, STORED, Z64_EOCD, Z64_EOCD_SIG, Z64_LOCATOR, Z64_LOCATOR_SIG
 
 __all__ = ["ArchiveWriter", "EntryConflict", "atomic_output", "is_compressible"]
 
-_MIN_DATE = (1980, 1, 1, 0, 0, 0)
-_MAX_DATE = (2107, 12, 31, 23, 59, 58)
-_UNIX = 3
-_MODE = 0o600 << 16
-
-# The ZIP structures as zipfile 3.12 packs them (its structFileHeader, structCentralDir,
-# structEndArchive, structEndArchive64, structEndArchive64Locator and data descriptor formats).
-_LOCAL = struct.Struct("<4s2B4HL2L2H")
-_LOCAL_SIG = b"PK\x03\x04"
-_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
-_CENTRAL_SIG = b"PK\x01\x02"
-_END = struct.Struct("<4s4H2LH")
-_END_SIG = b"PK\x05\x06"
-_END64 = struct.Struct("<4sQ2H2L4Q")
-_END64_SIG = b"PK\x06\x06"
-_LOCATOR64 = struct.Struct("<4sLQL")
-_LOCATOR64_SIG = b"PK\x06\x07"
-_ZIP64_LOCAL_EXTRA = struct.Struct("<HHQQ")  # id 1, length 16, file size, compressed size
-_DESCRIPTOR = struct.Struct("<LLLL")
-_DESCRIPTOR64 = struct.Struct("<LLQQ")
-_DD_SIGNATURE = 0x08074B50
-_ZIP64_LIMIT = zipfile.ZIP64_LIMIT  # 2 GiB - 1: past it, sizes and offsets need ZIP64 (zipfile's rule)
-_FILECOUNT_LIMIT = zipfile.ZIP_FILECOUNT_LIMIT  # 65,535 entries
-_VERSION = 20  # zipfile.DEFAULT_VERSION
-_ZIP64_VERSION = 45
-_DATA_DESCRIPTOR = 0x08
-_UTF8 = 0x800
-_STORED = zipfile.ZIP_STORED
-_DEFLATED = zipfile.ZIP_DEFLATED
+_STORED = STORED
+_DEFLATED = fmt.DEFLATED
 _LEVEL = Z_DEFAULT_COMPRESSION  # zipfile's compressor when no compresslevel is given (6)
 
 _BUFFER_LIMIT = 1 << 20  # a streamed entry is gathered in memory up to this many input bytes
@@ -86,164 +59,20 @@ _DIRECT_WRITE = 256 << 10  # a body this large is written as it is rather than c
 _CENTRAL_IN_MEMORY = 4 << 20  # central directory records beyond this go to a temporary file
 _BLOCK = 1 << 20
 
-# Formats that are already compressed: DEFLATE would only cost time (and add a few bytes).
-_COMPRESSED_EXTENSIONS = """
-    png jpg jpeg gif webp avif heic heif jxl jp2 mp4 m4v m4a mov mkv webm avi mpg mpeg ogg ogv oga
-    opus mp3 aac flac wma wmv flv 3gp zip gz tgz bz2 xz lzma zst br 7z rar jar war apk epub docx xlsx
-    pptx odt ods odp pdf woff woff2 swf cab dmg iso"""
-_COMPRESSED = frozenset(_COMPRESSED_EXTENSIONS.split())
-# Text and other formats that DEFLATE shrinks well.
-_TEXT_EXTENSIONS = """
-    toml xml html htm xhtml txt text json js mjs cjs css scss less svg srt vtt sjson csv tsv md
-    markdown rst py yaml yml ini cfg conf tex latex bib sql log rtf ics olx xsd xsl xslt dtd
-    sh ps1 bat rb java c h cpp hpp go rs ts tsx jsx vue php pl r m ipynb ttf otf eot bmp tif tiff
-    ico wav psd"""
-_TEXT = frozenset(_TEXT_EXTENSIONS.split())
-_TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml", "image/svg")
-_PACKED_TYPES = (
-    "image/",
-    "video/",
-    "audio/",
-    "font/woff",
-    "application/zip",
-    "application/gzip",
-    "application/pdf",
-    "application/x-7z",
-    "application/x-rar",
-    "application/x-bzip2",
-    "application/x-xz",
-    "application/zstd",
-    "application/epub",
-)
-
-
-def is_compressible(path: str, media_type: str | None = None) -> bool:
-    """Whether DEFLATE is worth it for a file, judged by its extension, then by its media type.
-
-    Known text-like extensions are compressible; known already-compressed formats (images, audio,
-    video, archives, PDF, web fonts) are not. Otherwise the media type decides (``text/*``, JSON,
-    XML, ``+xml``/``+json`` suffixes yes; images, audio, video, archives no). Anything still unknown
-    is compressed: DEFLATE costs little and never grows data by more than a few bytes per 16 KiB.
-    """
-    name = path.rsplit("/", 1)[-1].lower()
-    ext = name.rsplit(".", 1)[-1] if "." in name else ""
-    if ext in _TEXT:
-        return True
-    if ext in _COMPRESSED:
-        return False
-    if media_type:
-        kind = media_type.lower()
-        if kind.startswith(_TEXT_TYPES) or kind.endswith(("+xml", "+json")):
-            return True
-        if kind.startswith(_PACKED_TYPES):
-            return False
-    return True
-
 
 class EntryConflict(LcArchiveError, ValueError):
     """An entry name that cannot be written: a duplicate, a file/directory clash, or unsafe."""
 
 
-def _date_time(when: datetime) -> tuple[int, int, int, int, int, int]:
-    utc = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    stamp = (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
-    return min(max(stamp, _MIN_DATE), _MAX_DATE)
-
-
-def _dos_date_time(when: datetime) -> tuple[int, int]:
-    """``(dosdate, dostime)`` of the clamped UTC stamp, packed as ``ZipInfo.FileHeader`` does."""
-    year, month, day, hour, minute, second = _date_time(when)
-    return (year - 1980) << 9 | month << 5 | day, hour << 11 | minute << 5 | second // 2
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _fold(name: str) -> str:
-    """The key two names clash under on case-insensitive file systems (NFC, then case folding)."""
-    return name if name.isascii() and name.islower() else unicodedata.normalize("NFC", name).casefold()
-
-
 def _check_name(name: str) -> None:
-    # Never write a name that lc-archive's own reader (zip_reader) would refuse: no control characters,
-    # no ':' (drive letters, NTFS streams), Unicode NFC only.
-    path = name.removesuffix("/")
-    if not path or "\\" in name or ":" in name or path.startswith("/") or _CONTROL.search(name):
-        raise EntryConflict(f"unsafe archive entry name {name!r}")
-    if not name.isascii() and unicodedata.normalize("NFC", name) != name:
+    """Never write a name that lc-archive's own reader would refuse (the member-name policy, without the
+    reader's size limits): no control characters, no ':' (drive letters, NTFS streams), no '\\', no
+    absolute path or empty, '.' or '..' segment, Unicode NFC only."""
+    problem = name_problem(name.removesuffix("/"), None)
+    if problem == NOT_NFC:
         raise EntryConflict(f"archive entry name {name!r} is not in Unicode normalisation form NFC")
-    # Same as "some '/'-separated part of path is '', '.' or '..'", without splitting.
-    wrapped = f"/{path}/"
-    if "//" in wrapped or "/./" in wrapped or "/../" in wrapped:
+    if problem is not None:
         raise EntryConflict(f"unsafe archive entry name {name!r}")
-
-
-def _too_large(name: bytes, usize: int, csize: int) -> RuntimeError:
-    what = "File size" if usize > _ZIP64_LIMIT else "Compressed size"
-    return RuntimeError(
-        f"{what} of archive entry {name.decode('utf-8')!r} too large for an entry started without ZIP64 "
-        "(pass its size to add_stream)"
-    )
-
-
-class _Entry:
-    """What the headers of one entry need besides its CRC and sizes."""
-
-    __slots__ = ("dosdate", "dostime", "flags", "method", "name", "offset", "zip64")
-
-    def __init__(self, name: bytes, flags: int, stamp: tuple[int, int], method: int, zip64: bool) -> None:
-        self.name = name
-        self.flags = flags  # 0x08 on an unseekable output, | 0x800 for a non-ASCII name
-        self.dosdate, self.dostime = stamp
-        self.method = method
-        self.zip64 = zip64  # zipfile's guess from the announced size: a ZIP64 field in the local header
-        self.offset = 0  # set when its header is written
-
-    def header(self, crc: int, csize: int, usize: int) -> bytes:
-        """The local file header, as ``ZipInfo.FileHeader(zip64)`` packs it."""
-        if self.flags & _DATA_DESCRIPTOR:  # the values follow the data
-            crc = csize = usize = 0
-        name = self.name
-        if self.zip64:
-            return (
-                _LOCAL.pack(_LOCAL_SIG, _ZIP64_VERSION, 0, self.flags, self.method, self.dostime, self.dosdate, crc,
-                            0xFFFFFFFF, 0xFFFFFFFF, len(name), _ZIP64_LOCAL_EXTRA.size)
-                + name
-                + _ZIP64_LOCAL_EXTRA.pack(1, _ZIP64_LOCAL_EXTRA.size - 4, usize, csize)
-            )  # fmt: skip
-        return (
-            _LOCAL.pack(_LOCAL_SIG, _VERSION, 0, self.flags, self.method, self.dostime, self.dosdate, crc, csize,
-                        usize, len(name), 0)
-            + name
-        )  # fmt: skip
-
-    def descriptor(self, crc: int, csize: int, usize: int) -> bytes:
-        """The data descriptor ``_ZipWriteFile.close`` writes after the data on an unseekable output."""
-        return (_DESCRIPTOR64 if self.zip64 else _DESCRIPTOR).pack(_DD_SIGNATURE, crc, csize, usize)
-
-    def record(self, crc: int, csize: int, usize: int) -> bytes:
-        """The central directory record, as ``ZipFile._write_end_record`` packs it."""
-        limit = _ZIP64_LIMIT
-        offset = self.offset
-        if usize > limit or csize > limit or offset > limit or self.zip64:
-            extra: list[int] = []
-            if usize > limit or csize > limit:
-                extra += (usize, csize)
-                usize = csize = 0xFFFFFFFF
-            if offset > limit:
-                extra.append(offset)
-                offset = 0xFFFFFFFF
-            version = _ZIP64_VERSION  # also when only the local header had a ZIP64 field
-            fields = struct.pack(f"<HH{len(extra)}Q", 1, 8 * len(extra), *extra) if extra else b""
-        else:
-            version, fields = _VERSION, b""
-        name = self.name
-        return (
-            _CENTRAL.pack(_CENTRAL_SIG, version, _UNIX, version, 0, self.flags, self.method, self.dostime,
-                          self.dosdate, crc, csize, usize, len(name), len(fields), 0, 0, 0, _MODE, offset)
-            + name
-            + fields
-        )  # fmt: skip
 
 
 class ArchiveWriter:
@@ -296,7 +125,7 @@ class ArchiveWriter:
                 seekable = True
         self._fp: BinaryIO | None = fp
         self._seekable = seekable
-        self._flags = 0 if seekable else _DATA_DESCRIPTOR
+        self._flags = 0 if seekable else DATA_DESCRIPTOR
         self._pos = start  # where the next byte goes (zipfile's fp.tell()), output not yet written included
         self._start_dir = start  # the end of the last complete entry (zipfile's start_dir)
         self._parts: list[bytes] = []  # output not yet written, in order
@@ -306,7 +135,7 @@ class ArchiveWriter:
         self._central_size = 0
         self._count = 0  # central directory records (entries cut short by an exception included)
         self._writing = False
-        self._taken: dict[str, str] = {}  # _fold(name) -> the name written (one str when they are equal)
+        self._taken: dict[str, str] = {}  # fold(name) -> the name written (one str when they are equal)
         self._stamps: dict[datetime, tuple[int, int]] = {}
         self.entries = 0
         """Number of entries written so far."""
@@ -323,7 +152,7 @@ class ArchiveWriter:
 
     def has(self, name: str) -> bool:
         """Whether an entry with exactly this name was written."""
-        return self._taken.get(_fold(name)) == name
+        return self._taken.get(fold(name)) == name
 
     def add_dir(self, name: str, when: datetime) -> None:
         """A directory entry; ``name`` must end in ``/``."""
@@ -351,7 +180,7 @@ class ArchiveWriter:
             csize = len(body[0]) + len(body[1])
         else:
             body, csize = (data,), size
-        if not entry.zip64 and (size > _ZIP64_LIMIT or csize > _ZIP64_LIMIT):
+        if not entry.zip64 and (size > fmt.ZIP64_LIMIT or csize > fmt.ZIP64_LIMIT):
             self._refuse(entry, entry.header(0, 0, size), body, size, csize)
         self._whole(entry, crc, body, csize, size)
         self.entries += 1
@@ -395,11 +224,11 @@ class ArchiveWriter:
             end = self._pos + self._central_size + len(central)
             size = end - offset
             tail = b""
-            if count > _FILECOUNT_LIMIT or offset > _ZIP64_LIMIT or size > _ZIP64_LIMIT:
-                tail = _END64.pack(_END64_SIG, 44, 45, 45, 0, 0, count, count, size, offset)
-                tail += _LOCATOR64.pack(_LOCATOR64_SIG, 0, end, 1)
+            if count > fmt.FILECOUNT_LIMIT or offset > fmt.ZIP64_LIMIT or size > fmt.ZIP64_LIMIT:
+                tail = Z64_EOCD.pack(Z64_EOCD_SIG, 44, ZIP64_VERSION, ZIP64_VERSION, 0, 0, count, count, size, offset)
+                tail += Z64_LOCATOR.pack(Z64_LOCATOR_SIG, 0, end, 1)
                 count, size, offset = min(count, 0xFFFF), min(size, 0xFFFFFFFF), min(offset, 0xFFFFFFFF)
-            tail += _END.pack(_END_SIG, 0, 0, count, count, size, offset, 0)
+            tail += EOCD.pack(EOCD_SIG, 0, 0, count, count, size, offset, 0)
             self._flush()
             if self._central_spool is not None:
                 self._central_spool.seek(0)
@@ -430,11 +259,11 @@ class ArchiveWriter:
 
     # -- entries -------------------------------------------------------------------------------------
 
-    def _entry(self, name: str, when: datetime, method: int, announced: int) -> _Entry:
+    def _entry(self, name: str, when: datetime, method: int, announced: int) -> Entry:
         """Check and claim ``name``, in zipfile's order (the name stays taken if a later step fails)."""
         _check_name(name)
         taken = self._taken
-        folded = _fold(name)
+        folded = fold(name)
         first = taken.get(folded)
         if first == name:
             raise EntryConflict(f"duplicate archive entry {name!r}")
@@ -442,7 +271,7 @@ class ArchiveWriter:
             raise EntryConflict(f"archive entry {name!r} collides with {first!r} after Unicode "
                                 "normalisation and case folding (the names would clash on many file systems)")
         other = name[:-1] if name.endswith("/") else name + "/"
-        if taken.get(_fold(other)) == other:
+        if taken.get(fold(other)) == other:
             raise EntryConflict(f"archive entry {name!r} clashes with {other!r}")
         if name.isascii():
             encoded, flags = name.encode("ascii"), self._flags
@@ -451,7 +280,7 @@ class ArchiveWriter:
                 encoded = name.encode("utf-8")
             except UnicodeEncodeError as exc:
                 raise EntryConflict(f"archive entry name {name!r} is not valid Unicode") from exc
-            flags = self._flags | _UTF8
+            flags = self._flags | UTF8
         taken[folded] = name
         # Equal naive or UTC datetimes give the same stamp, so those are cached by value (in other
         # zones, datetimes on either side of a DST fold compare equal but differ in UTC).
@@ -460,14 +289,14 @@ class ArchiveWriter:
             if stamp is None:
                 if len(self._stamps) >= 4096:
                     self._stamps.clear()
-                stamp = self._stamps[when] = _dos_date_time(when)
+                stamp = self._stamps[when] = dos_date_time(when)
         else:
-            stamp = _dos_date_time(when)
+            stamp = dos_date_time(when)
         if self._fp is None:
             raise ValueError("Attempt to use ZIP archive that was already closed")
         if self._writing:
             raise ValueError("Can't write to the ZIP file while there is another write handle open on it")
-        return _Entry(encoded, flags, stamp, method, announced * 1.05 > _ZIP64_LIMIT)
+        return Entry(encoded, flags, stamp, method, announced * 1.05 > fmt.ZIP64_LIMIT)
 
     def _flush(self) -> None:
         parts = self._parts
@@ -477,7 +306,7 @@ class ArchiveWriter:
             parts.clear()
             self._pending = 0
 
-    def _whole(self, entry: _Entry, crc: int, body: Iterable[bytes], csize: int, usize: int) -> None:
+    def _whole(self, entry: Entry, crc: int, body: Iterable[bytes], csize: int, usize: int) -> None:
         """Write an entry whose data is all known: header, data (and descriptor), no seek."""
         entry.offset = offset = self._pos
         header = entry.header(crc, csize, usize)
@@ -492,7 +321,7 @@ class ArchiveWriter:
             for part in body:
                 self._fp.write(part)
         end = offset + len(header) + csize
-        if entry.flags & _DATA_DESCRIPTOR:
+        if entry.flags & DATA_DESCRIPTOR:
             descriptor = entry.descriptor(crc, csize, usize)
             parts.append(descriptor)
             self._pending += len(descriptor)
@@ -502,7 +331,7 @@ class ArchiveWriter:
         if self._pending >= _FLUSH_AT:
             self._flush()
 
-    def _refuse(self, entry: _Entry, first: bytes, body: Sequence[bytes], usize: int, csize: int) -> NoReturn:
+    def _refuse(self, entry: Entry, first: bytes, body: Sequence[bytes], usize: int, csize: int) -> NoReturn:
         """Do what zipfile does with an entry started without ZIP64 that turns out larger than 2 GiB:
         its first header and data are written, then it is refused (not recorded); on a seekable
         output the next entry (or the central directory) overwrites it."""
@@ -510,7 +339,7 @@ class ArchiveWriter:
         self._parts.extend(body)
         self._flush()
         self._refused(self._pos + len(first) + sum(map(len, body)))
-        raise _too_large(entry.name, usize, csize)
+        raise too_large(entry.name, usize, csize)
 
     def _refused(self, end: int) -> None:
         assert self._fp is not None
@@ -520,7 +349,7 @@ class ArchiveWriter:
         else:  # zipfile's position moves on, its start_dir (the central directory's offset) does not
             self._pos = end
 
-    def _stream(self, entry: _Entry, chunks: Iterable[bytes], announced: int) -> int:
+    def _stream(self, entry: Entry, chunks: Iterable[bytes], announced: int) -> int:
         """Write one entry from chunks; returns the sum of ``len(chunk)``.
 
         If the chunks raise, the entry is completed with what came before and recorded, and the
@@ -550,7 +379,7 @@ class ArchiveWriter:
             nonlocal csize
             tail = compressor.flush() if compressor is not None else b""
             csize += len(tail)
-            refused = not entry.zip64 and (usize > _ZIP64_LIMIT or csize > _ZIP64_LIMIT)
+            refused = not entry.zip64 and (usize > fmt.ZIP64_LIMIT or csize > fmt.ZIP64_LIMIT)
             if not streaming:
                 held.append(tail)
                 if refused:
@@ -561,8 +390,8 @@ class ArchiveWriter:
             end = entry.offset + len(first) + csize
             if refused:
                 self._refused(end)
-                raise _too_large(entry.name, usize, csize)
-            if entry.flags & _DATA_DESCRIPTOR:
+                raise too_large(entry.name, usize, csize)
+            if entry.flags & DATA_DESCRIPTOR:
                 descriptor = entry.descriptor(crc, csize, usize)
                 fp.write(descriptor)
                 end += len(descriptor)
@@ -602,44 +431,3 @@ class ArchiveWriter:
         self._writing = False
         finish()
         return written
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # e.g. Windows cannot open directories
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """Yield a binary file that replaces ``path`` only if the block finishes without an exception.
-
-    The data goes to a temporary file in the target's directory, which is flushed, fsynced and then
-    renamed over the target with ``os.replace``; the directory is fsynced too. On any exception the
-    temporary file is removed and an existing target is left untouched. The new file keeps the mode
-    of the file it replaces, or gets ``0o600`` (the temporary file's mode) when there was none:
-    backups may hold private content.
-    """
-    target = Path(path)
-    directory = target.parent
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "w+b") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            temp.chmod(stat.S_IMODE(target.stat().st_mode))
-        temp.replace(target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(directory)

@@ -28,6 +28,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
+from ..archive.names import fold
+
 __all__ = ["MAX_STEM_BYTES", "NameAllocator", "hashed_name", "name_digest", "slugify", "utf8_prefix"]
 
 MAX_STEM_BYTES = 200
@@ -77,12 +79,6 @@ def hashed_name(identifier: str) -> str:
     return _capped(f"{slug}_{name_digest(identifier)}", slug, identifier, _DEFAULT_DIGEST)
 
 
-def _fold(name: str) -> str:
-    """Names that are equal after NFC and case folding would collide on many file systems (and are
-    refused by lc-archive's own reader), so they count as the same name."""
-    return unicodedata.normalize("NFC", name).casefold()
-
-
 class NameAllocator:
     """Hands out the file-name stems of one archive (see the module docstring for the rule)."""
 
@@ -98,13 +94,13 @@ class NameAllocator:
         plain = bool(slug) and slug not in self._used_slugs
         self._used_slugs.add(slug)
         given = self._given.setdefault(scope, set())
-        name = next((n for n in self._candidates(identifier, slug, plain) if _fold(n) not in given), "")
+        name = next((n for n in self._candidates(identifier, slug, plain) if fold(n) not in given), "")
         if not name:
             base = _capped(f"{slug}_{name_digest(identifier, _MAX_DIGEST)}", slug, identifier, _MAX_DIGEST)
             number = 2
-            while _fold(name := _numbered(base, number)) in given:
+            while fold(name := _numbered(base, number)) in given:
                 number += 1
-        given.add(_fold(name))
+        given.add(fold(name))
         return name
 
     @staticmethod
@@ -116,4 +112,4 @@ class NameAllocator:
 
     def is_given(self, name: str, scope: str = "") -> bool:
         """Whether ``name`` was already handed out in ``scope``."""
-        return _fold(name) in self._given.get(scope, ())
+        return fold(name) in self._given.get(scope, ())

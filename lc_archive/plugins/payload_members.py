@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
-from ..archive.names import fold, name_problem
+from ..archive.names import NameClaims
 from ..archive.zip_reader import ArchiveReader
 from ..domain import PayloadRecord
 from ..errors import ArchiveInvalid, Problem
@@ -56,39 +56,22 @@ class PayloadNames:
     """Hands out member names for payloads: readable when safe and unique, hashed otherwise."""
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
-        self._limits = limits
-        self._given: set[str] = set()
-        self._dirs: set[str] = set()
-
-    def _free(self, name: str) -> bool:
-        if name_problem(name, self._limits) is not None:
-            return False
-        key = fold(name)
-        if key in self._given or key in self._dirs:
-            return False
-        parts = key.split("/")
-        return all("/".join(parts[:i]) not in self._given for i in range(1, len(parts)))
-
-    def _claim(self, name: str) -> str:
-        key = fold(name)
-        self._given.add(key)
-        parts = key.split("/")
-        self._dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
-        return name
+        self._claims = NameClaims(limits)
 
     def name(self, record: PayloadRecord) -> str:
         """The member name for ``record`` (each target once: callers never pass one target twice)."""
         base = f"{PAYLOADS_DIR}{record.plugin}/"
         if record.entity is None:
-            return self._claim(f"{base}package.json")
+            return self._claims.claim(f"{base}package.json")
         readable = base + record.entity.replace(":", "/", 2)
         if record.version is not None:
             readable += f".v{record.version}"
         candidate = f"{readable}.json"
-        if candidate != f"{base}package.json" and not candidate.startswith(f"{base}_/") and self._free(candidate):
-            return self._claim(candidate)
+        hashed = candidate == f"{base}package.json" or candidate.startswith(f"{base}_/")
+        if not hashed and self._claims.free(candidate):
+            return self._claims.claim(candidate)
         target = f"{record.entity}\n{record.version or ''}"
-        return self._claim(f"{base}_/{hashlib.sha256(target.encode('utf-8')).hexdigest()}.json")
+        return self._claims.claim(f"{base}_/{hashlib.sha256(target.encode('utf-8')).hexdigest()}.json")
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ...archive.limits import DEFAULT_LIMITS, Limits
-from ...archive.names import fold, name_problem
+from ...archive.names import NameClaims, name_problem
 from ...plugins.payload_members import is_payload_member
 from ..naming import MAX_STEM_BYTES, NameAllocator, name_digest, slugify, utf8_prefix
 
@@ -48,8 +48,6 @@ __all__ = [
     "MemberNames",
     "Placed",
     "classify",
-    "fold",
-    "name_problem",
 ]
 
 PACKAGE = "package.toml"
@@ -131,58 +129,14 @@ class MemberNames:
     """
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
+        self._claims = NameClaims(limits)
         self._limits = limits
         self._stems = NameAllocator()
-        self._files: set[str] = set()  # folded file names
-        self._dirs: set[str] = set()  # folded directory names, with their trailing '/'
         self._folders: dict[tuple[str, str], str] = {}  # (namespace, type) -> entities/<ns>/<type>
         for name in (PACKAGE, PUBLISH_LOG, MANIFEST):
-            self._claim(name)
+            self._claims.claim(name)
         for directory in (ENTITIES, COLLECTIONS, EXTENSIONS):
-            self._dirs.add(directory)
-
-    # -- the rules -------------------------------------------------------------------------------
-
-    def _free(self, name: str) -> bool:
-        """Whether file member ``name`` is valid and clashes with nothing given so far."""
-        if name_problem(name, self._limits) is not None:
-            return False
-        key = fold(name)
-        if key in self._files or key + "/" in self._dirs:
-            return False
-        cut = key.rfind("/")
-        while cut > 0:
-            if key[:cut] in self._files:
-                return False
-            cut = key.rfind("/", 0, cut)
-        return True
-
-    def _free_dir(self, directory: str) -> bool:
-        """Whether ``directory`` (with its '/') can hold files: valid, and no file has its name."""
-        probe = directory + "x"
-        if name_problem(probe, self._limits) is not None:
-            return False
-        key = fold(directory)
-        if key[:-1] in self._files:
-            return False
-        cut = key.rfind("/", 0, len(key) - 1)
-        while cut > 0:
-            if key[:cut] in self._files:
-                return False
-            cut = key.rfind("/", 0, cut)
-        return True
-
-    def _claim(self, name: str) -> str:
-        key = fold(name)
-        self._files.add(key)
-        cut = key.rfind("/")
-        while cut > 0:
-            parent = key[: cut + 1]
-            if parent in self._dirs:
-                break
-            self._dirs.add(parent)
-            cut = key.rfind("/", 0, cut)
-        return name
+            self._claims.claim_dir(directory)
 
     def _stem(self, identifier: str, scope: str) -> Iterator[str]:
         yield self._stems.allocate(identifier, scope)
@@ -194,8 +148,8 @@ class MemberNames:
         """``entities/<stem>.toml`` for a container (stems allocated by ref, as in v1)."""
         for stem in self._stem(ref, "entities"):
             name = f"{ENTITIES}{stem}.toml"
-            if self._free(name):
-                return self._claim(name)
+            if self._claims.free(name):
+                return self._claims.claim(name)
         raise AssertionError("unreachable: a bare hash stem is always free")  # pragma: no cover
 
     def _segment(self, value: str) -> str:
@@ -209,14 +163,15 @@ class MemberNames:
         folder = self._folders.get((namespace, type))
         if folder is None:
             folder = f"{ENTITIES}{self._segment(namespace)}/{self._segment(type)}"
-            if not self._free_dir(folder + "/"):
+            if not self._claims.free_dir(folder + "/"):
                 folder = f"{ENTITIES}_{name_digest(namespace + ':' + type, 12)}/_"
             self._folders[namespace, type] = folder
         for stem in self._stem(code, folder.removeprefix(ENTITIES)):
             base = f"{folder}/{stem}"
-            if self._free(base + ".toml") and self._free(base) and self._free_dir(base + "/"):
-                self._claim(base + ".toml")
-                self._dirs.add(fold(base) + "/")
+            claims = self._claims
+            if claims.free(base + ".toml") and claims.free(base) and claims.free_dir(base + "/"):
+                self._claims.claim(base + ".toml")
+                self._claims.claim_dir(base + "/")
                 return base
         raise AssertionError("unreachable: a bare hash stem is always free")  # pragma: no cover
 
@@ -224,18 +179,18 @@ class MemberNames:
         """``collections/<stem>.toml`` (allocated after every entity, in the store's order)."""
         for stem in self._stem(code, "collections"):
             name = f"{COLLECTIONS}{stem}.toml"
-            if self._free(name):
-                return self._claim(name)
+            if self._claims.free(name):
+                return self._claims.claim(name)
         raise AssertionError("unreachable: a bare hash stem is always free")  # pragma: no cover
 
     def blob(self, base: str, number: int, path: str, sha256: str) -> str:
         """Where a blob first used as ``path`` of version ``number`` of component ``base`` goes."""
         name = f"{base}/v{number}/{path}"
-        if self._free(name):
-            return self._claim(name)
+        if self._claims.free(name):
+            return self._claims.claim(name)
         fallback = f"{base}/v{number}/{BLOB_FALLBACK_DIR}"
         k = 1
-        while not self._free(name := f"{fallback}/{sha256}"):
+        while not self._claims.free(name := f"{fallback}/{sha256}"):
             k += 1
             fallback = f"{base}/v{number}/{BLOB_FALLBACK_DIR}-{k}"
-        return self._claim(name)
+        return self._claims.claim(name)
