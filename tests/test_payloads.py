@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from lc_archive.archive.limits import DEFAULT_LIMITS
 from lc_archive.domain import PayloadRecord
 from lc_archive.errors import LcArchiveError, Problem
+from lc_archive.parsing.safe_json import json_depth
 from lc_archive.plugins.contract import Issue, PayloadScope, PayloadTarget, PluginSerializer
 from lc_archive.plugins.payloads import (
     ParsedPayload,
@@ -23,7 +24,6 @@ from lc_archive.plugins.payloads import (
     check_payload,
     decode_payload,
     encode_payload,
-    json_depth,
     parse_payload,
     payload_schema,
     render_payload,

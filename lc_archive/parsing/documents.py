@@ -23,13 +23,15 @@ def toml_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def problems_from(member: str, error: ValidationError) -> list[Problem]:
-    """One :class:`Problem` per pydantic error, located in the TOML document."""
+def problems_from(member: str, error: ValidationError, prefix: tuple[int | str, ...] = (),
+                  after: str = "") -> list[Problem]:
+    """One :class:`Problem` per pydantic error, located in the document at ``$.<prefix>.<loc>``;
+    ``after`` is appended to every message."""
     problems = []
     for e in error.errors(include_url=False):
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
         msg = e["msg"].removeprefix("Value error, ")
-        problems.append(Problem(member, toml_path(loc), msg))
+        problems.append(Problem(member, toml_path(prefix + loc), msg + after))
     return problems
 
 

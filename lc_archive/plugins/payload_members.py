@@ -29,7 +29,6 @@ from ..archive.names import NameClaims
 from ..archive.zip_reader import ArchiveReader
 from ..domain import PayloadRecord
 from ..errors import ArchiveInvalid, Problem
-from ..formats.plan import RestorePlan
 from .contract import PayloadTarget
 from .payloads import check_payload, parse_payload
 from .registry import Registry
@@ -126,11 +125,12 @@ def read_payload_members(
     limits: Limits,
     registry: Registry,
     lookup: Callable[[str], TargetInfo | None],
-    plan: RestorePlan | None,
+    add: Callable[[PayloadRecord], None] | None,
     problems: list[Problem],
     on_read: Callable[[str, bytes], None] | None = None,
-) -> None:
-    """Read, check and add to ``plan`` every payload member (problems are appended, never raised).
+) -> list[str]:
+    """Read and check every payload member, handing each record to store to ``add`` (when given);
+    return the notes (problems are appended, never raised).
 
     ``lookup`` answers for an entity ref of the archive (None: no such valid entity); ``on_read`` sees
     each member's bytes (the v2 reader checks them against its manifest).
@@ -175,7 +175,6 @@ def read_payload_members(
             target = PayloadTarget("entity" if parsed.version is None else "version", parsed.entity,
                                    parsed.version, info.kind, info.type)
         record = check_payload(parsed, registry.plugin(parsed.plugin), target, problems=problems, notes=notes)
-        if record is not None and plan is not None:
-            plan.add_payload(record)
-    if plan is not None:
-        plan.notes.extend(dict.fromkeys(notes))
+        if record is not None and add is not None:
+            add(record)
+    return list(dict.fromkeys(notes))

@@ -35,7 +35,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -47,7 +46,8 @@ from ..domain import PayloadRecord
 from ..domain.fields import PluginName, Ref, VersionNumber
 from ..domain.syntax import PLUGIN_NAME_PATTERN, PLUGIN_NAME_RE
 from ..errors import LcArchiveError, Problem
-from ..parsing.documents import toml_path
+from ..parsing.documents import problems_from
+from ..parsing.safe_json import JsonInvalid, json_type, parse_json, structure_problems
 from .contract import Issue, PayloadScope, PayloadTarget, PluginSerializer
 
 __all__ = [
@@ -57,7 +57,6 @@ __all__ = [
     "check_payload",
     "decode_payload",
     "encode_payload",
-    "json_depth",
     "parse_payload",
     "payload_schema",
     "render_payload",
@@ -154,107 +153,6 @@ def _positive_int(value: object) -> bool:
 
 # -- parsing ----------------------------------------------------------------------------------------
 
-# A string (unterminated ones run to the end) is skipped whole, so brackets inside it do not count;
-# unrolled so that every character is looked at once (linear time, no backtracking).
-_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
-
-
-def json_depth(text: str, limit: int | None = None) -> int:
-    """An upper bound of the nesting depth of the JSON text: open arrays and objects, ``{}`` is 1.
-
-    Linear in the length of ``text`` and never recursive. With ``limit`` the scan stops as soon as the
-    depth exceeds it, and a text with too few brackets to exceed it is not scanned at all.
-    """
-    if limit is not None:
-        bound = text.count("[") + text.count("{")
-        if bound <= limit:
-            return bound
-    depth = deepest = 0
-    for match in _JSON_TOKENS.finditer(text):
-        c = match.group()[0]
-        if c in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if limit is not None and deepest > limit:
-                    return deepest
-        elif c in "]}":
-            depth = max(depth - 1, 0)
-    return deepest
-
-
-class _Duplicates(dict[str, Any]):
-    """An object that had duplicate keys (the parse hook's marker)."""
-
-    duplicates: list[str]
-
-
-class _Refused(ValueError):
-    """A JSON constant lc-archive refuses (NaN, Infinity, a float out of range)."""
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) == len(pairs):
-        return obj
-    marked = _Duplicates(obj)
-    seen: set[str] = set()
-    marked.duplicates = []
-    for key, _ in pairs:
-        if key in seen and key not in marked.duplicates:
-            marked.duplicates.append(key)
-        seen.add(key)
-    return marked
-
-
-def _constant(name: str) -> Any:
-    raise _Refused(f"{name} is not a JSON number (NaN and infinities are refused)")
-
-
-def _float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _Refused(f"number {text[:40]} is out of range for a 64-bit float")
-    return value
-
-
-def _has_surrogate(text: str) -> bool:
-    if text.isascii():
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-_SURROGATE = "string holds a lone surrogate (not Unicode text)"
-
-
-def _structure_problems(member: str, value: Any, problems: list[Problem]) -> None:
-    """Duplicate keys and lone surrogates (from ``\\ud800`` escapes), located; iterative."""
-    stack: list[tuple[Any, str]] = [(value, "$")]
-    while stack:
-        node, path = stack.pop()
-        if isinstance(node, dict):
-            if isinstance(node, _Duplicates):
-                for key in node.duplicates:
-                    problems.append(Problem(member, f"{path}.{key}", f"duplicate key {key!r}"))
-            for key, item in node.items():
-                if _has_surrogate(key):
-                    problems.append(Problem(member, path, f"key {key!r} holds a lone surrogate (not Unicode text)"))
-                if isinstance(item, (dict, list)):
-                    stack.append((item, f"{path}.{key}"))
-                elif isinstance(item, str) and _has_surrogate(item):
-                    problems.append(Problem(member, f"{path}.{key}", _SURROGATE))
-        elif isinstance(node, list):
-            for i, item in enumerate(node):
-                if isinstance(item, (dict, list)):
-                    stack.append((item, f"{path}[{i}]"))
-                elif isinstance(item, str) and _has_surrogate(item):
-                    problems.append(Problem(member, f"{path}[{i}]", _SURROGATE))
-
-
 _SchemaVersion = Annotated[int, Field(strict=True, ge=1, le=_MAX_SCHEMA_VERSION)]
 
 
@@ -296,77 +194,39 @@ class ParsedPayload:
 def parse_payload(member: str, raw: bytes, *, limits: Limits, problems: list[Problem]) -> ParsedPayload | None:
     """Check ``raw`` as a payload document; on any problem append them all and return None.
 
-    Checked in order, each only when the previous passed: size (``limits.max_toml_size``), strict UTF-8
-    without a byte order mark, nesting depth (``limits.max_toml_depth``, measured by :func:`json_depth`
-    before anything is parsed), JSON (no NaN or infinities, numbers that fit), then duplicate keys and
-    lone surrogates and the envelope (:class:`PayloadEnvelope`). Never raises on content.
+    Checked in order, each only when the previous passed: size (``limits.max_toml_size``), then
+    :func:`~lc_archive.parsing.safe_json.parse_json` (strict UTF-8 without a byte order mark, nesting
+    depth ``limits.max_toml_depth`` measured before anything is parsed, JSON without NaN or infinities,
+    numbers that fit), then duplicate keys and lone surrogates and the envelope
+    (:class:`PayloadEnvelope`). Never raises on content.
     """
     if len(raw) > limits.max_toml_size:
         problems.append(Problem(member, "$", f"payload is {len(raw)} bytes, more than the limit of "
                                              f"{limits.max_toml_size} (--max-toml-size)"))
         return None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        problems.append(Problem(member, "$", "payload starts with a UTF-8 byte order mark; write UTF-8 without one"))
-        return None
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(member, "$", f"payload is not valid UTF-8 (at byte {exc.start})"))
-        return None
-    depth = json_depth(text, limits.max_toml_depth)
-    if depth > limits.max_toml_depth:
-        problems.append(Problem(member, "$", f"payload nests more than {limits.max_toml_depth} levels deep "
-                                             "(--max-toml-depth)"))
-        return None
-    try:
-        value = json.loads(text, object_pairs_hook=_object, parse_constant=_constant, parse_float=_float)
-    except json.JSONDecodeError as exc:
-        problems.append(Problem(member, "$", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"))
-        return None
-    except (ValueError, RecursionError) as exc:  # _Refused, integers of more than 4300 digits
-        problems.append(Problem(member, "$", f"not valid JSON: {exc}"))
+        value = parse_json(raw, max_depth=limits.max_toml_depth, what="payload")
+    except JsonInvalid as exc:
+        problems.append(Problem(member, "$", str(exc)))
         return None
     if not isinstance(value, dict):
-        problems.append(Problem(member, "$", f"a payload is a JSON object, not {_json_type(value)}"))
+        problems.append(Problem(member, "$", f"a payload is a JSON object, not {json_type(value)}"))
         return None
     found: list[Problem] = []
-    _structure_problems(member, value, found)
+    structure_problems(member, value, found)
     if found:
         problems.extend(found)
         return None
     try:
         envelope = PayloadEnvelope.model_validate(value)
     except ValidationError as exc:
-        problems.extend(_located(member, exc))
+        problems.extend(problems_from(member, exc))
         return None
     if envelope.version is not None and envelope.entity is None:
         problems.append(Problem(member, "$.version", "a version needs an entity: set `entity` or remove `version`"))
         return None
     return ParsedPayload(member=member, raw=raw, plugin=envelope.plugin, schema_version=envelope.schema_version,
                          entity=envelope.entity, version=envelope.version, data=value["data"])
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if value is None:
-        return "null"
-    return "a number"
-
-
-def _located(member: str, error: ValidationError, prefix: tuple[int | str, ...] = (),
-             after: str = "") -> list[Problem]:
-    """One Problem per pydantic error, at ``$.<prefix>.<loc>`` (as :func:`.documents.problems_from`)."""
-    out = []
-    for e in error.errors(include_url=False):
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
-        msg = e["msg"].removeprefix("Value error, ")
-        out.append(Problem(member, toml_path(prefix + loc), msg + after))
-    return out
 
 
 # -- checking through the plugin --------------------------------------------------------------------
@@ -467,7 +327,7 @@ def check_payload(
     try:
         model = serializer.model.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_located(member, exc, ("data",), after))
+        problems.extend(problems_from(member, exc, ("data",), after))
         return None
     except Exception as exc:
         problems.append(Problem(member, "$.data", f"plugin {name!r} failed: {_failure(exc)}{after}"))
@@ -554,7 +414,7 @@ def decode_payload(serializer: PluginSerializer, record: PayloadRecord) -> list[
     try:
         model = serializer.model.model_validate(data)
     except ValidationError as exc:
-        found = _located(where, exc, ("data",))
+        found = problems_from(where, exc, ("data",))
         raise PayloadError(f"{where} is invalid: " + "; ".join(f"{p.path}: {p.message}" for p in found),
                            found) from None
     return list(serializer.load(model))

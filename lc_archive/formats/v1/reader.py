@@ -15,13 +15,10 @@ without ``created`` (so restoring the same archive twice gives the same store), 
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-from pydantic import BaseModel
 
 from ...archive.limits import DEFAULT_LIMITS, Limits
 from ...archive.zip_reader import ArchiveReader
@@ -41,14 +38,11 @@ from ...domain import (
     media_type_for,
     split_component_ref,
 )
-from ...errors import ArchiveInvalid, Problem
-from ...parsing.documents import load_document
 from ...parsing.olx import parse_olx
-from ...plugins.checks import check_component, child_problem
 from ...plugins.payload_members import component_type as _component_type
-from ...plugins.payload_members import entity_lookup, read_payload_members
 from ...plugins.registry import Registry, default_registry
 from ..plan import BackupMeta, RestorePlan
+from ..reading import ChildRef, ReadState
 from .docs import CollectionDoc, EntityDoc, PackageDoc
 from .layout import ComponentFiles, V1Layout, classify
 
@@ -59,46 +53,10 @@ _CHUNK = 64 * 1024
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(slots=True)
-class _Seen:
-    """The index kept for cross-reference checks: one small entry per entity."""
-
-    kind: str
-    type: str
-    member: str
-    versions: tuple[int, ...] = ()
-
-
 @dataclass
-class _State:
-    reader: ArchiveReader
-    limits: Limits
-    registry: Registry
-    problems: list[Problem] = field(default_factory=list)
-    seen: dict[str, _Seen] = field(default_factory=dict)
-    children: list[tuple[str, str, str, str]] = field(default_factory=list)
-    """(member, TOML path, container type, child ref) to check once every entity is known."""
+class _State(ReadState):
     default_created: datetime | None = None
-    progress: Callable[[int], None] | None = None
-
-    def problem(self, member: str, path: str, message: str) -> None:
-        self.problems.append(Problem(member, path, message))
-
-    def tick(self, n: int = 1) -> None:
-        if self.progress is not None:
-            self.progress(n)
-
-
-def _load[M: BaseModel](state: _State, member: str, model: type[M]) -> M | None:
-    """Read (size-capped), decode (strict UTF-8), depth-check, parse (tomllib) and validate one TOML member."""
-    try:
-        raw = state.reader.read_bytes(member, max_size=state.limits.max_toml_size)
-    except ArchiveInvalid as exc:
-        state.problems.extend(exc.problems)
-        return None
-    finally:
-        state.tick()
-    return load_document(member, raw, model, max_depth=state.limits.max_toml_depth, problems=state.problems)
+    """The archive's ``created_at``: the creation time of versions that carry none."""
 
 
 def _hash_member(state: _State, member: str, *, olx: bool) -> tuple[str, int, tuple[bytes, Any] | None] | None:
@@ -121,21 +79,11 @@ def _hash_member(state: _State, member: str, *, olx: bool) -> tuple[str, int, tu
         state.tick()
         state.problem(member, "$", refusal)
         return None
-    digest = hashlib.sha256()
-    size = 0
     pieces: list[bytes] | None = [] if olx else None
-    try:
-        with state.reader.open(member) as stream:
-            while chunk := stream.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                if pieces is not None:
-                    pieces.append(chunk)
-    except ArchiveInvalid as exc:
-        state.problems.extend(exc.problems)
+    streamed = state.stream(member, keep=pieces)
+    if streamed is None:
         return None
-    finally:
-        state.tick()
+    sha, size, _ = streamed
     parsed = None
     if pieces is not None:
         data = b"".join(pieces)
@@ -149,13 +97,13 @@ def _hash_member(state: _State, member: str, *, olx: bool) -> tuple[str, int, tu
             state.problem(member, "$", problem)
             return None
         parsed = (data, root)
-    return digest.hexdigest(), size, parsed
+    return sha, size, parsed
 
 
 def _read_package(state: _State, layout: V1Layout) -> tuple[BackupMeta, PackageRecord] | None:
     if layout.package is None:
         return None
-    doc = _load(state, layout.package, PackageDoc)
+    doc = state.load(layout.package, PackageDoc)
     if doc is None:
         return None
     meta, lp = doc.meta, doc.learning_package
@@ -198,22 +146,13 @@ def _pointers(state: _State, member: str, doc: EntityDoc) -> dict[str, Any] | No
     }
 
 
-def _register(state: _State, member: str, ref: str, kind: str, ctype: str, *, numbers: Iterable[int]) -> bool:
-    first = state.seen.get(ref)
-    if first is not None:
-        state.problem(member, "$.entity.key", f"entity {ref!r} is also defined in {first.member}")
-        return False
-    state.seen[ref] = _Seen(kind, ctype, member, tuple(numbers))
-    return True
-
-
 def _version_created(state: _State, created: datetime | None) -> datetime:
     # Without a readable package.toml there is no plan to fill; the epoch only keeps checking going.
     return created or state.default_created or _EPOCH
 
 
 def _read_container(state: _State, member: str, plan: RestorePlan | None) -> None:
-    doc = _load(state, member, EntityDoc)
+    doc = state.load(member, EntityDoc)
     if doc is None:
         return
     e = doc.entity
@@ -238,13 +177,14 @@ def _read_container(state: _State, member: str, plan: RestorePlan | None) -> Non
             state.problem(member, f"$.version[{i}].container", "missing: a container version lists its children")
             continue
         for j, child in enumerate(v.container.children):
-            state.children.append((member, f"$.version[{i}].container.children[{j}]", ctype, child))
+            state.children.append(ChildRef(member, f"$.version[{i}].container.children[{j}]", ctype, child))
         versions.append(VersionRecord(
             number=v.version_num, title=v.title, created=_version_created(state, v.created),
             children=tuple(ChildRecord(c) for c in v.container.children),
         ))
     numbers = [v.version_num for v in doc.version]
-    if not _register(state, member, e.key, CONTAINER, ctype, numbers=numbers) or pointers is None or plan is None:
+    if not state.register(member, e.key, CONTAINER, ctype, numbers, key_path="$.entity.key") or pointers is None \
+            or plan is None:
         return
     plan.counts[ctype] += 1
     plan.counts["versions"] += len(versions)
@@ -273,7 +213,7 @@ def _component_key(state: _State, member: str, key: str, files: ComponentFiles) 
 
 def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | None) -> None:
     member = files.toml
-    doc = _load(state, member, EntityDoc)
+    doc = state.load(member, EntityDoc)
     if doc is None:  # still check the media, so that every problem is reported in one run
         for _, entries in sorted(files.versions.items()):
             for path, name in entries:
@@ -313,8 +253,8 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
             if parsed is not None:
                 olx[n] = (name, *parsed)
             records.append(MediaRecord(path, sha, size, media_type_for(files.type, path), is_olx, not is_olx))
-    if code is None or not _register(state, member, e.key, COMPONENT, _component_type(files.namespace, files.type),
-                                         numbers=numbers):
+    if code is None or not state.register(member, e.key, COMPONENT, _component_type(files.namespace, files.type),
+                                          sorted(numbers), key_path="$.entity.key"):
         return
     if pointers is None:
         return
@@ -322,11 +262,10 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
         VersionRecord(number=v.version_num, title=v.title, created=_version_created(state, v.created),
                       media=tuple(media.get(v.version_num, ())))
         for v in doc.version), key=lambda v: v.number))
-    record = check_component(
+    record = state.check_component(
         EntityRecord(ref=e.key, kind=COMPONENT, namespace=files.namespace, type=files.type, code=code,
                      can_stand_alone=e.can_stand_alone, created=e.created, versions=versions, **pointers),
-        registry=state.registry, member=member, olx=olx, media_members=members, open_member=state.reader.open,
-        limits=state.limits, problems=state.problems,
+        member, olx, members,
     )  # fmt: skip
     if plan is None:
         return
@@ -339,7 +278,7 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
 def _read_collections(state: _State, layout: V1Layout, plan: RestorePlan | None) -> None:
     codes: dict[str, str] = {}
     for member in layout.collections:
-        doc = _load(state, member, CollectionDoc)
+        doc = state.load(member, CollectionDoc)
         if doc is None:
             continue
         c = doc.collection
@@ -348,26 +287,13 @@ def _read_collections(state: _State, layout: V1Layout, plan: RestorePlan | None)
             continue
         codes[c.key] = member
         for i, ref in enumerate(c.entities):
-            if ref not in state.seen:
-                state.problem(member, f"$.collection.entities[{i}]", f"no valid entity {ref!r} in this archive")
+            state.entity_exists(member, f"$.collection.entities[{i}]", ref)
         if plan is not None:
             created = c.created or _version_created(state, None)
             plan.collections.append(CollectionRecord(
                 code=c.key, title=c.title, description=c.description, enabled=True,
                 created=created, modified=created, members=tuple(sorted(set(c.entities))),
             ))
-
-
-def _check_children(state: _State) -> None:
-    for member, path, ctype, ref in state.children:
-        target = state.seen.get(ref)
-        if target is None:
-            state.problem(member, path, f"no valid entity {ref!r} in this archive")
-            continue
-        reason = child_problem(state.registry, ctype, target.kind, target.type)
-        if reason is not None:
-            kind = target.type if target.kind == CONTAINER else "component"
-            state.problem(member, path, f"{reason}; {ref!r} is a {kind}")
 
 
 def read_v1(
@@ -392,15 +318,11 @@ def read_v1(
             _read_container(state, member, plan)
         for files in layout.components.values():
             _read_component(state, files, plan)
-        _check_children(state)
+        state.check_children()
         _read_collections(state, layout, plan)
-        lookup = entity_lookup(state.seen, lambda seen, n: n in seen.versions)
-        read_payload_members(reader, layout.payloads, prefix=layout.prefix, limits=limits, registry=state.registry,
-                             lookup=lookup, plan=plan, problems=state.problems)
+        state.read_payloads(layout.payloads, plan, prefix=layout.prefix)
         state.tick(len(layout.payloads))
-        if plan is None or any(p.severity != "warning" for p in state.problems):
-            raise ArchiveInvalid(state.problems)
-        plan.add_warnings(state.problems)
+        plan = state.finish(plan)
         if layout.ignored:
             plan.notes.append(f"{len(layout.ignored)} member(s) outside entities/ and collections/ ignored: "
                               + ", ".join(layout.ignored[:5]))

@@ -1,4 +1,10 @@
-"""``manifest.json``: the size and SHA-256 of every member, written last.
+"""``manifest.json``: the size and SHA-256 of every member, written last and read first.
+
+Reading (:func:`read_manifest`): the manifest must be the last member and list every other member
+exactly once, in archive order; its index (name -> size, SHA-256) is what every later member is
+checked against while it streams (:meth:`~.read_state.V2State.verify`).
+
+Writing:
 
 :class:`ManifestedWriter` wraps an :class:`~lc_archive.archive.zip_writer.ArchiveWriter`: every
 member goes through it, is hashed while it is handed to the writer (streams chunk by chunk, never
@@ -26,11 +32,19 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from ...archive.zip_writer import ArchiveWriter
-from .docs import FORMAT, FORMAT_VERSION
-from .layout import MANIFEST
+from pydantic import ValidationError
 
-__all__ = ["CHUNK_SIZE", "ManifestedWriter", "manifest_line"]
+from ...archive.zip_writer import ArchiveWriter
+from ...errors import ArchiveInvalid
+from ...parsing.documents import problems_from
+from .docs import FORMAT, FORMAT_VERSION, ManifestDoc, ManifestMember
+from .layout import MANIFEST
+from .read_state import V2State
+
+__all__ = ["CHUNK_SIZE", "KNOWN_FORMAT_VERSIONS", "ManifestedWriter", "manifest_line", "read_manifest"]
+
+KNOWN_FORMAT_VERSIONS = frozenset({FORMAT_VERSION})
+"""The format versions this reader knows."""
 
 CHUNK_SIZE = 64 * 1024
 _SPOOL_IN_MEMORY = 4 << 20
@@ -99,3 +113,65 @@ class ManifestedWriter:
     def close(self) -> None:
         """Drop the spool (after an error; :meth:`finish` closes it too)."""
         self._spool.close()
+
+
+def read_manifest(state: V2State, names: list[str]) -> None:
+    """Check ``manifest.json`` (last, listing every other member once, in archive order); index it."""
+    reader = state.reader
+    if MANIFEST not in reader:
+        state.problem(MANIFEST, "$", "missing: a v2 archive ends with manifest.json, which lists every other member")
+        return
+    if names[-1] != MANIFEST:
+        after = names[names.index(MANIFEST) + 1 :]
+        state.problem(MANIFEST, "$", f"must be the last member, but {len(after)} member(s) follow it "
+                                     f"(the first is {after[0]!r})")
+    try:
+        raw = reader.read_bytes(MANIFEST, max_size=state.limits.max_member_size)
+    except ArchiveInvalid as exc:
+        state.problems.extend(exc.problems)
+        return
+    finally:
+        state.tick()
+    state.verified_members += 1
+    state.verified_bytes += len(raw)
+    try:
+        doc = ManifestDoc.model_validate_json(raw)
+    except ValidationError as exc:
+        state.problems.extend(problems_from(MANIFEST, exc))
+        return
+    finally:
+        del raw  # the manifest grows with the package: free its text before the index is built
+    if doc.format_version not in KNOWN_FORMAT_VERSIONS:
+        state.problem(MANIFEST, "$.format_version", f"unsupported format version {doc.format_version}; "
+                                                    f"this reader knows {FORMAT_VERSION}")
+    listed: dict[str, tuple[int, str]] = {}
+    entries: list[ManifestMember | None] = list(doc.members)
+    doc.members.clear()
+    for i in range(len(entries)):
+        m, entries[i] = entries[i], None  # each model is freed as soon as it is indexed (lower peak)
+        assert m is not None
+        if m.name in listed:
+            state.problem(MANIFEST, f"$.members[{i}].name", f"lists {m.name!r} more than once")
+        elif m.name == MANIFEST:
+            state.problem(MANIFEST, f"$.members[{i}].name", "lists itself; the manifest lists every other member")
+        elif m.name not in reader:
+            state.problem(MANIFEST, f"$.members[{i}].name", f"lists {m.name!r}, which is not in the archive")
+        else:
+            listed[m.name] = (m.size, m.sha256)
+    del doc, entries
+    archive_order = []
+    for name in names:
+        if name == MANIFEST or name.endswith("/"):
+            continue
+        if name in listed:
+            archive_order.append(name)
+        else:
+            state.problem(name, "$", "not listed in manifest.json")
+    listed_order = list(listed)
+    if listed_order != archive_order:
+        at = next((i for i, (a, b) in enumerate(zip(listed_order, archive_order, strict=False)) if a != b),
+                  min(len(listed_order), len(archive_order)))
+        found = repr(archive_order[at]) if at < len(archive_order) else "the end of the list"
+        state.problem(MANIFEST, "$.members", "lists the members in another order than the archive holds them "
+                                             f"(at position {at} the archive has {found})")
+    state.listed = listed

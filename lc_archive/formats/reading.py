@@ -1,0 +1,211 @@
+"""The reading kit both archive readers share: state, problem collection, the entity index,
+cross-reference checks, hashing while streaming, plugin payloads and the finish.
+
+A reader (phase A of a restore) reads every member once and collects every problem as
+``member: $.toml.path: message``; nothing is raised until the end. :class:`ReadState` holds what any
+format's reader needs for that: the archive, the limits, the serializer registry, the problems, a
+small index of the entities accepted so far (:class:`SeenEntity`, for cross-references) and the
+container children to check once every entity is known. Subclasses add what their format needs.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..archive.limits import Limits
+from ..archive.zip_reader import ArchiveReader
+from ..domain import CONTAINER, EntityRecord
+from ..errors import ArchiveInvalid, Problem
+from ..parsing.documents import load_document
+from ..plugins.checks import check_component, child_problem
+from ..plugins.payload_members import entity_lookup, read_payload_members
+from ..plugins.registry import Registry
+from .plan import RestorePlan
+
+__all__ = ["CHUNK", "ChildRef", "ReadState", "SeenEntity", "compact_numbers"]
+
+CHUNK = 64 * 1024
+"""Bytes read from a member per step while streaming it."""
+
+
+def compact_numbers(numbers: Iterable[int]) -> int | frozenset[int]:
+    """``n`` when ``numbers`` are exactly 1..n (the usual case), else the set of them."""
+    listed = list(numbers)
+    return len(listed) if listed == list(range(1, len(listed) + 1)) else frozenset(listed)
+
+
+@dataclass(slots=True)
+class SeenEntity:
+    """One accepted entity, for cross-reference checks: kind, type, where, and its version numbers."""
+
+    kind: str
+    type: str
+    """``namespace:type`` of a component, the container type of a container."""
+    member: str
+    versions: int | frozenset[int]
+    """``n`` when the versions are exactly 1..n, else the set of numbers (:func:`compact_numbers`)."""
+
+    def has(self, number: int) -> bool:
+        """Whether the entity has version ``number``."""
+        v = self.versions
+        return 1 <= number <= v if isinstance(v, int) else number in v
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRef:
+    """A container child to check once every entity is known."""
+
+    member: str
+    ref_path: str
+    """Where the child's ref is in the container's document."""
+    container_type: str
+    ref: str
+    pinned: int | None = None
+    pin_path: str | None = None
+
+
+@dataclass
+class ReadState:
+    """What a reader knows while it reads one archive (see the module docstring)."""
+
+    reader: ArchiveReader
+    limits: Limits
+    registry: Registry
+    progress: Callable[[int], None] | None = None
+    problems: list[Problem] = field(default_factory=list)
+    seen: dict[str, SeenEntity] = field(default_factory=dict)
+    children: list[ChildRef] = field(default_factory=list)
+
+    def problem(self, member: str, path: str, message: str) -> None:
+        """Collect one error."""
+        self.problems.append(Problem(member, path, message))
+
+    def tick(self, n: int = 1) -> None:
+        """``n`` more members are done (progress)."""
+        if self.progress is not None:
+            self.progress(n)
+
+    def verify(self, member: str, size: int, sha256: str) -> None:
+        """A member was read whole: ``size`` bytes hashing to ``sha256`` (formats with checksums check)."""
+
+    # -- reading members ---------------------------------------------------------------------------
+
+    def load[M: BaseModel](self, member: str, model: type[M], max_size: int | None = None) -> M | None:
+        """Read one TOML member (at most ``max_size`` bytes, default ``max_toml_size``), parse it safely
+        and validate it as ``model``; None (problems collected) when it is not valid."""
+        try:
+            raw = self.reader.read_bytes(member, max_size=self.limits.max_toml_size if max_size is None else max_size)
+        except ArchiveInvalid as exc:
+            self.problems.extend(exc.problems)
+            self.tick()
+            return None
+        self.verify(member, len(raw), hashlib.sha256(raw).hexdigest())
+        self.tick()
+        return load_document(member, raw, model, max_depth=self.limits.max_toml_depth, problems=self.problems)
+
+    def stream(self, member: str, *, utf8: bool = False, keep: list[bytes] | None = None
+               ) -> tuple[str, int, bool] | None:
+        """Stream one member through SHA-256 (and, with ``utf8``, a strict UTF-8 decoder); return
+        ``(sha256, size, is UTF-8)`` or None (problems collected). ``keep`` receives the chunks.
+
+        The reader's member stream checks the size and the CRC-32 as it goes (see
+        :meth:`~lc_archive.archive.zip_reader.ArchiveReader.open`).
+        """
+        digest = hashlib.sha256()
+        size = 0
+        decoder = codecs.getincrementaldecoder("utf-8")("strict") if utf8 else None
+        try:
+            with self.reader.open(member) as stream:
+                while chunk := stream.read(CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    if keep is not None:
+                        keep.append(chunk)
+                    if decoder is not None:
+                        try:
+                            decoder.decode(chunk)
+                        except UnicodeDecodeError:
+                            decoder = None
+                            utf8 = False
+            if decoder is not None:
+                try:
+                    decoder.decode(b"", final=True)
+                except UnicodeDecodeError:
+                    utf8 = False
+        except ArchiveInvalid as exc:
+            self.problems.extend(exc.problems)
+            return None
+        finally:
+            self.tick()
+        sha = digest.hexdigest()
+        self.verify(member, size, sha)
+        return sha, size, utf8
+
+    # -- the entity index and cross-references -----------------------------------------------------
+
+    def register(self, member: str, ref: str, kind: str, type: str, numbers: Iterable[int], *,
+                 key_path: str) -> bool:
+        """Index an entity (``False`` and a problem at ``key_path`` if ``ref`` is taken already)."""
+        first = self.seen.get(ref)
+        if first is not None:
+            self.problem(member, key_path, f"entity {ref!r} is also defined in {first.member}")
+            return False
+        self.seen[ref] = SeenEntity(kind, type, member, compact_numbers(numbers))
+        return True
+
+    def entity_exists(self, member: str, path: str, ref: str) -> SeenEntity | None:
+        """The indexed entity ``ref``, or None and a problem at ``path``."""
+        target = self.seen.get(ref)
+        if target is None:
+            self.problem(member, path, f"no valid entity {ref!r} in this archive")
+        return target
+
+    def check_children(self) -> None:
+        """Every container child names an entity of the archive, of the kind its container holds
+        (the container's serializer decides), and a pin names one of its versions."""
+        for c in self.children:
+            target = self.entity_exists(c.member, c.ref_path, c.ref)
+            if target is None:
+                continue
+            reason = child_problem(self.registry, c.container_type, target.kind, target.type)
+            if reason is not None:
+                kind = target.type if target.kind == CONTAINER else "component"
+                self.problem(c.member, c.ref_path, f"{reason}; {c.ref!r} is a {kind}")
+            elif c.pinned is not None and not target.has(c.pinned):
+                self.problem(c.member, c.pin_path or c.ref_path, f"{c.ref!r} has no version {c.pinned}")
+
+    # -- the second validation layer ---------------------------------------------------------------
+
+    def check_component(self, record: EntityRecord, member: str, olx: Mapping[int, tuple[str, bytes, Any]],
+                        media_members: Mapping[int, Mapping[str, str]]) -> EntityRecord:
+        """The component's serializer checks every version; the record comes back with its facts."""
+        return check_component(record, registry=self.registry, member=member, olx=olx, media_members=media_members,
+                               open_member=self.reader.open, limits=self.limits, problems=self.problems)
+
+    def read_payloads(self, members: Iterable[str], plan: RestorePlan | None, *, prefix: str = "",
+                      on_read: Callable[[str, bytes], None] | None = None) -> None:
+        """Read and check the plugin payload members (their targets must be indexed entities)."""
+        notes = read_payload_members(
+            self.reader, members, prefix=prefix, limits=self.limits, registry=self.registry,
+            lookup=entity_lookup(self.seen, SeenEntity.has), add=plan.add_payload if plan is not None else None,
+            problems=self.problems, on_read=on_read,
+        )  # fmt: skip
+        if plan is not None:
+            plan.notes.extend(notes)
+
+    # -- the end -----------------------------------------------------------------------------------
+
+    def finish[P: RestorePlan](self, plan: P | None) -> P:
+        """The plan, with the warnings found; :class:`ArchiveInvalid` listing every problem if any is an
+        error (or if there is no plan: the package could not be read)."""
+        if plan is None or any(p.severity != "warning" for p in self.problems):
+            raise ArchiveInvalid(self.problems)
+        plan.add_warnings(self.problems)
+        return plan
+

@@ -1,0 +1,97 @@
+"""What the v2 reader tracks while it reads one archive, beyond the shared :mod:`..reading` kit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...domain import EntityRecord
+from ..plan import RestorePlan, Spool
+from ..reading import ReadState
+
+__all__ = ["Blob", "Pending", "Use", "V2RestorePlan", "V2State"]
+
+
+@dataclass
+class V2RestorePlan(RestorePlan):
+    """A :class:`RestorePlan` that also says what was verified against the manifest."""
+
+    verified_members: int = 0
+    """Members read and checked against the manifest (``manifest.json`` included)."""
+    verified_bytes: int = 0
+    """Uncompressed bytes of those members."""
+
+    def summary(self) -> dict[str, Any]:
+        """The base summary, plus ``verified_members`` and ``verified_bytes``."""
+        out = super().summary()
+        out.update(verified_members=self.verified_members, verified_bytes=self.verified_bytes)
+        return out
+
+
+@dataclass(slots=True)
+class Use:
+    """The first media record that uses a blob (and the first that stores it as text, or as OLX)."""
+
+    member: str
+    at: str
+    size: int
+    text_at: tuple[str, str] | None
+    olx_at: tuple[str, str] | None
+
+
+@dataclass(slots=True)
+class Blob:
+    """What streaming a blob member found."""
+
+    member: str
+    size: int
+    utf8: bool
+    olx_checked: bool
+
+
+@dataclass
+class Pending:
+    """A component whose type-specific checks wait until the blobs that follow its TOML are streamed."""
+
+    record: EntityRecord
+    member: str
+    olx_shas: set[str]
+    olx: dict[str, tuple[bytes, Any]] = field(default_factory=dict)
+    """sha256 -> bytes and parsed tree of this component's block.xml blobs, caught while they streamed."""
+
+
+@dataclass
+class V2State(ReadState):
+    """A :class:`~..reading.ReadState` with what the v2 reader also tracks (see :mod:`.reader`)."""
+
+    plan: V2RestorePlan | None = None
+    listed: dict[str, tuple[int, str]] | None = None
+    """name -> (size, sha256) from manifest.json, or None when it is missing or unreadable."""
+    members: list[tuple[str, int, str]] = field(default_factory=list)
+    """(member, index, ref) of collection members, checked at the end."""
+    changes: list[tuple[int, int, str, int | None, int | None]] = field(default_factory=list)
+    """(publish index, change index, ref, old, new) of the publish log, checked at the end."""
+    uses: dict[str, Use] = field(default_factory=dict)
+    blobs: dict[str, Blob] = field(default_factory=dict)
+    """sha256 -> the blob member holding it, and what streaming it found."""
+    verified_members: int = 0
+    verified_bytes: int = 0
+    extensions: list[str] = field(default_factory=list)
+    payloads: list[str] = field(default_factory=list)
+    pending: Pending | None = None
+    late: Spool[tuple[EntityRecord, str]] = field(default_factory=Spool)
+    """Components with a blob stored after a later entity (not in a writer's order), spooled to disk
+    (a hostile order could make them all late): checked at the end."""
+
+    def verify(self, member: str, size: int, sha256: str) -> None:
+        """Compare what a member holds with what the manifest says about it."""
+        self.verified_members += 1
+        self.verified_bytes += size
+        expected = self.listed.get(member) if self.listed is not None else None
+        if expected is None:  # not listed (already a problem), or no usable manifest
+            return
+        want_size, want_sha = expected
+        if size != want_size:
+            self.problem(member, "$", f"the member is {size} bytes, manifest.json says {want_size}")
+        elif sha256 != want_sha:
+            self.problem(member, "$", f"SHA-256 mismatch: the member hashes to {sha256}, manifest.json says {want_sha}")
