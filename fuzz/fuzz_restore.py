@@ -46,8 +46,8 @@ def _load() -> None:
     """Import lc-archive (call inside ``atheris.instrument_imports()`` to get coverage feedback)."""
     import tomllib  # noqa: F401 (imported here so that it is instrumented too)
 
+    from lc_archive import restore, validate
     from lc_archive.errors import ArchiveInvalid, LcArchiveError
-    from lc_archive.usecases.restore import restore, validate
     from lc_archive.stores import open_store
 
     _lc.update(ArchiveInvalid=ArchiveInvalid, LcArchiveError=LcArchiveError, restore=restore, validate=validate,

@@ -1,12 +1,103 @@
-"""lc-archive: backup, restore and serialization of Open edX Learning Core content."""
+"""lc-archive: backup, restore and serialization of Open edX Learning Core content.
 
-from .errors import ArchiveInvalid, LcArchiveError, PackageExists, PackageNotFound, Problem, StoreError
+The public API, imported lazily (``import lc_archive`` stays cheap)::
+
+    from lc_archive import open_store, restore, backup, validate
+
+    with open_store("sqlite:///lib.db") as store:
+        result = restore("library.zip", store, ref="lib:Org:LIB1")      # RestoreResult
+        backup(store, "lib:Org:LIB1", "copy.zip")                        # BackupResult (v2)
+    summary = validate("copy.zip")                                       # ArchiveSummary
+
+Every error derives from :class:`LcArchiveError`; an archive that cannot be restored raises
+:class:`ArchiveInvalid` listing every :class:`Problem`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    ArchiveInvalid,
+    AuthoringError,
+    LcArchiveError,
+    PackageExists,
+    PackageNotFound,
+    Problem,
+    StoreError,
+)
+
+if TYPE_CHECKING:
+    from .archive.limits import DEFAULT_LIMITS, Limits
+    from .formats.plan import ArchiveSummary
+    from .stores import open_store
+    from .usecases.backup import BackupFailed, BackupResult, backup
+    from .usecases.convert import ConvertResult, convert
+    from .usecases.diff import DiffResult, diff_archives
+    from .usecases.restore import RestoreResult, restore
+    from .usecases.selection import SelectionError
+    from .usecases.validate import InspectResult, inspect, validate, verify
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "ArchiveInvalid",
+    "ArchiveSummary",
+    "AuthoringError",
+    "BackupFailed",
+    "BackupResult",
+    "ConvertResult",
+    "DiffResult",
+    "InspectResult",
     "LcArchiveError",
+    "Limits",
     "PackageExists",
     "PackageNotFound",
     "Problem",
+    "RestoreResult",
+    "SelectionError",
     "StoreError",
+    "backup",
+    "convert",
+    "diff_archives",
+    "inspect",
+    "open_store",
+    "restore",
+    "validate",
+    "verify",
 ]
+
+_LAZY: dict[str, str] = {
+    "DEFAULT_LIMITS": ".archive.limits",
+    "Limits": ".archive.limits",
+    "ArchiveSummary": ".formats.plan",
+    "open_store": ".stores",
+    "BackupFailed": ".usecases.backup",
+    "BackupResult": ".usecases.backup",
+    "backup": ".usecases.backup",
+    "ConvertResult": ".usecases.convert",
+    "convert": ".usecases.convert",
+    "DiffResult": ".usecases.diff",
+    "diff_archives": ".usecases.diff",
+    "RestoreResult": ".usecases.restore",
+    "restore": ".usecases.restore",
+    "SelectionError": ".usecases.selection",
+    "InspectResult": ".usecases.validate",
+    "inspect": ".usecases.validate",
+    "validate": ".usecases.validate",
+    "verify": ".usecases.validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -92,10 +92,9 @@ def _child(argv: list[str]) -> int:
     p.add_argument("--profile", default="default")
     args = p.parse_args(argv)
     sys.path.insert(0, str(REPO))
+    from lc_archive import backup, restore
     from lc_archive.stores import open_store
     from lc_archive.synthetic import generate_library
-    from lc_archive.usecases.backup import backup
-    from lc_archive.usecases.restore import restore
 
     rss_before = _peak_rss_mb()
     out: dict[str, Any] = {"op": args.op}

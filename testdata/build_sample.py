@@ -23,10 +23,10 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(HERE.parent))
 
+from lc_archive import backup  # noqa: E402
 from lc_archive.stores import open_store  # noqa: E402
 from lc_archive.stores.authoring import Author  # noqa: E402
 from lc_archive.synthetic import SyntheticClock  # noqa: E402
-from lc_archive.usecases.backup import backup  # noqa: E402
 
 __all__ = ["BACKUP_AT", "DEFAULT_OUT", "REF", "author_sample", "build_sample", "main"]
 

@@ -21,6 +21,7 @@ from typing import BinaryIO, Literal
 import pytest
 from zipcraft import DEFLATED, Entry, build
 
+from lc_archive import backup, restore
 from lc_archive.archive.limits import DEFAULT_LIMITS, Limits
 from lc_archive.archive.nested_zip import inspect_nested_zip, is_importable_source
 from lc_archive.archive.zip_reader import ArchiveReader
@@ -36,8 +37,6 @@ from lc_archive.plugins.builtin.code_library import (
 from lc_archive.plugins.contract import ComponentVersionView, Issue
 from lc_archive.stores import open_store
 from lc_archive.stores.sql import SqlStore
-from lc_archive.usecases.backup import backup
-from lc_archive.usecases.restore import restore
 
 REF = "lc-archive.v1:code_library:graders"
 ENTITY_MEMBER = "entities/lc-archive.v1/code_library/graders.toml"

@@ -10,16 +10,15 @@ from pathlib import Path
 import pytest
 from v2kit import png
 
+from lc_archive import backup, restore
 from lc_archive.cli import main
 from lc_archive.domain import PayloadRecord
 from lc_archive.plugins.payloads import render_payload
 from lc_archive.stores import open_store
 from lc_archive.stores.sql import SqlStore
 from lc_archive.synthetic import SyntheticClock, generate_library
-from lc_archive.usecases.backup import backup
 from lc_archive.usecases.convert import convert
 from lc_archive.usecases.diff import diff_archives
-from lc_archive.usecases.restore import restore
 from lc_archive.usecases.scratch import open_archive_store
 from lc_archive.usecases.state import compute_full_state, compute_state
 
@@ -202,8 +201,8 @@ def test_convert_is_deterministic(tmp_path: Path) -> None:
         assert (tmp_path / f"one.{fmt}.zip").read_bytes() == (tmp_path / f"two.{fmt}.zip").read_bytes()
     # created_at and created_by come from the input; --created-at pins another time.
     with open_archive_store(tmp_path / "one.v1.zip") as (scratch, _):
-        assert scratch.restored.summary["created_at"] == "2026-01-02T03:04:05Z"
-        assert scratch.restored.summary["created_by"] == "bob"
+        assert scratch.restored.as_dict()["created_at"] == "2026-01-02T03:04:05Z"
+        assert scratch.restored.archive.created_by == "bob"
     later = datetime(2027, 1, 1, tzinfo=UTC)
     result = convert(tmp_path / "one.v1.zip", tmp_path / "later.v1.zip", format="v1", created_at=later)
     assert result.created_at == later

@@ -37,13 +37,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from lc_archive import faults
+from lc_archive import faults, restore, validate
 from lc_archive.cli import main
 from lc_archive.errors import StoreError
 from lc_archive.stores import open_store
 from lc_archive.synthetic import generate_library
 from lc_archive.usecases.backup import backup, sweep_stale
-from lc_archive.usecases.restore import restore, validate
 
 pytestmark = pytest.mark.slow
 
@@ -195,7 +194,7 @@ def test_lab_archives_are_valid(lab: Lab, tmp_path: Path) -> None:
         (tmp_path / "a.zip").write_bytes(data)
         # The generated library, like openedx-core's generator, has dangling /static/figure.png references.
         summary = validate(tmp_path / "a.zip", strict=False)
-        assert summary["entities"] == lab.restored_counts["lc_entity"] - lab.pristine_counts["lc_entity"]
+        assert summary.entities == lab.restored_counts["lc_entity"] - lab.pristine_counts["lc_entity"]
 
 
 def test_restore_points_cover_every_step(lab: Lab) -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from test_convert import REF, WHEN, conv_store
 
+from lc_archive import backup
 from lc_archive.cli import main
 from lc_archive.domain import PayloadRecord
 from lc_archive.plugins.payloads import render_payload
 from lc_archive.stores import open_store
 from lc_archive.synthetic import generate_library
-from lc_archive.usecases.backup import backup
 from lc_archive.usecases.diff import diff_archives, diff_sources, format_diff
 from lc_archive.usecases.state import compute_state
 

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from v1kit import make_zip, tiny_members
 
+from lc_archive import restore, validate
 from lc_archive.archive.limits import (
     DEFAULT_LIMITS,
     LIMIT_HELP,
@@ -33,7 +34,6 @@ from lc_archive.cli import main
 from lc_archive.errors import ArchiveInvalid
 from lc_archive.parsing.safe_toml import TomlInvalid, parse_toml, toml_depth
 from lc_archive.stores import open_store
-from lc_archive.usecases.restore import restore, validate
 
 REPO = Path(__file__).resolve().parent.parent
 FIELDS = [f.name for f in dataclasses.fields(Limits)]

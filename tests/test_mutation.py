@@ -38,10 +38,10 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from v1kit import tiny_members
 
+from lc_archive import restore, validate
 from lc_archive.archive import ArchiveReader
 from lc_archive.errors import ArchiveInvalid, LcArchiveError
 from lc_archive.stores import open_store
-from lc_archive.usecases.restore import restore, validate
 
 DEFLATED, STORED = zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED
 REPO = Path(__file__).resolve().parent.parent
@@ -108,9 +108,9 @@ def _plugins() -> bytes:
 
     from lc_archive_tags import ObjectTag, TagsSerializer
 
+    from lc_archive import backup
     from lc_archive.plugins.payloads import encode_payload
     from lc_archive.stores import open_store
-    from lc_archive.usecases.backup import backup
 
     library = _zip({"grader/__init__.py": b"def check(expect, ans):\n    return expect == ans\n"})
     with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "s.db") as store:

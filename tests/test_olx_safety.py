@@ -23,12 +23,12 @@ from conftest import peer_archives
 from lxml import etree
 from v1kit import make_zip, tiny_members
 
+from lc_archive import validate
 from lc_archive.cli import main
 from lc_archive.errors import ArchiveInvalid
 from lc_archive.parsing import olx
 from lc_archive.parsing.olx import PARSER_OPTIONS, check_olx, olx_parser
 from lc_archive.stores import open_store
-from lc_archive.usecases.restore import validate
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "entities/xblock.v1/html"
@@ -298,5 +298,5 @@ def test_peer_archives_olx_parses(peer_dir: Path) -> None:
                 checked += 1
         # The peer's generator writes <img src="/static/figure.png"> without the file: warnings only.
         summary = validate(archive, strict=False)
-        assert all("references /static/figure.png" in w for w in summary["warnings"]), summary["warnings"]
+        assert all("references /static/figure.png" in w for w in summary.warnings), summary.warnings
     assert checked >= 500

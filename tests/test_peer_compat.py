@@ -20,9 +20,8 @@ from typing import Any
 import pytest
 from conftest import _peer_dir, peer_archives
 
+from lc_archive import backup, restore
 from lc_archive.stores import open_store
-from lc_archive.usecases.backup import backup
-from lc_archive.usecases.restore import restore
 from lc_archive.usecases.state import compute_state, state_json
 
 pytestmark = [pytest.mark.peer, pytest.mark.xdist_group("peer")]

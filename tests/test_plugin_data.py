@@ -17,6 +17,7 @@ import pytest
 from lc_archive_notes import Note, NotesSerializer
 from lc_archive_tags import ObjectTag, TagsSerializer
 
+from lc_archive import backup, restore
 from lc_archive.cli import main
 from lc_archive.domain import PayloadRecord
 from lc_archive.plugins.payloads import decode_payload, encode_payload, render_payload
@@ -24,8 +25,6 @@ from lc_archive.plugins.registry import Registry, builtin_registry, default_regi
 from lc_archive.stores import open_store
 from lc_archive.stores.sql import SqlStore
 from lc_archive.synthetic import SyntheticClock
-from lc_archive.usecases.backup import backup
-from lc_archive.usecases.restore import restore
 
 REF = "lib:Org:PLUG"
 WHEN = datetime(2026, 2, 3, 4, 5, 6, tzinfo=UTC)
@@ -82,7 +81,7 @@ def test_payload_bytes_survive_a_registry_without_the_plugin(fmt: Literal["v1", 
     assert bare.plugin("tags") is None and bare.plugin("notes") is None
     with open_store(tmp_path / "b.db") as store:
         result = restore(tmp_path / "a.zip", store, ref=REF, registry=bare)
-        assert any("tags" in note and "not installed" in note for note in result.summary["notes"])
+        assert any("tags" in note and "not installed" in note for note in result.archive.notes)
         backup(store, REF, tmp_path / "b.zip", format=fmt, created_at=WHEN)
     assert payload_members(tmp_path / "b.zip") == first  # same names, same bytes
 
@@ -144,7 +143,7 @@ def test_broken_plugins_are_reported_and_the_rest_works(tmp_path: Path, monkeypa
         backup(store, REF, tmp_path / "a.zip", format="v2", created_at=WHEN)
     with open_store(tmp_path / "b.db") as store:
         result = restore(tmp_path / "a.zip", store, ref=REF, registry=registry)
-        assert result.summary["plugin_payloads"] == 4
+        assert result.archive.plugin_payloads == 4
         assert len(payloads_of(store, REF)) == 4
 
 
@@ -320,8 +319,8 @@ def test_v2_blobs_stored_after_later_entities_are_still_checked(tmp_path: Path,
 
 def test_hostile_payload_members_are_all_reported(tmp_path: Path) -> None:
     """Every payload problem of one archive is reported at once, each on its member and path."""
+    from lc_archive import validate
     from lc_archive.errors import ArchiveInvalid
-    from lc_archive.usecases.restore import validate
 
     with build(tmp_path / "a.db") as store:
         backup(store, REF, tmp_path / "a.zip", format="v1", created_at=WHEN)

@@ -10,10 +10,9 @@ from typing import Literal
 
 import pytest
 
+from lc_archive import backup, restore
 from lc_archive.stores import open_store
 from lc_archive.synthetic import generate_library
-from lc_archive.usecases.backup import backup
-from lc_archive.usecases.restore import restore
 from lc_archive.usecases.state import compute_state, state_json
 
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)

@@ -31,8 +31,8 @@ def test_rebuild_is_byte_identical(tmp_path: Path) -> None:
 
 
 def test_sample_is_small_and_restores(tmp_path: Path) -> None:
+    from lc_archive import restore
     from lc_archive.stores import open_store
-    from lc_archive.usecases.restore import restore
     from lc_archive.usecases.state import compute_state
 
     assert COMMITTED.stat().st_size < 60_000

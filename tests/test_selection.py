@@ -11,14 +11,13 @@ from typing import Any
 
 import pytest
 
+from lc_archive import backup, restore
 from lc_archive.domain import ComponentFacts, PayloadRecord
 from lc_archive.plugins.builtin.components import HtmlComponent
 from lc_archive.plugins.registry import builtin_registry
 from lc_archive.stores import open_store
 from lc_archive.stores.sql import SqlStore
 from lc_archive.synthetic import SyntheticClock
-from lc_archive.usecases.backup import backup
-from lc_archive.usecases.restore import restore
 from lc_archive.usecases.selection import SelectedSource, SelectionError, select_source
 
 REF = "lib:Org:SEL"

@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 from v2kit import REF, WHEN, handmade_store
 
+from lc_archive import backup, restore
 from lc_archive.cli import main
 from lc_archive.domain import PayloadRecord
 from lc_archive.plugins.payloads import render_payload
 from lc_archive.stores import open_store
-from lc_archive.usecases.backup import backup
-from lc_archive.usecases.restore import restore
 from lc_archive.usecases.state import compute_full_state, compute_state, state_json
 
 

@@ -100,8 +100,7 @@ def test_plugin_payloads_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     """Payload bodies are kept byte for byte in PostgreSQL too, and come back in code-point order."""
     from test_plugin_data import build, payload_members
 
-    from lc_archive.usecases.backup import backup
-    from lc_archive.usecases.restore import restore
+    from lc_archive import backup, restore
 
     with build(tmp_path / "src.db") as src:
         backup(src, "lib:Org:PLUG", tmp_path / "a.zip", format="v2")

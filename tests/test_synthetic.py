@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
+from lc_archive import backup, validate
 from lc_archive.stores import open_store
 from lc_archive.synthetic import SYNTHETIC_START, SyntheticClock, generate_library
-from lc_archive.usecases.backup import backup
-from lc_archive.usecases.restore import validate
 from lc_archive.usecases.state import compute_state, state_json
 
 REF = "lib:Org:SYN"
@@ -125,7 +124,7 @@ def test_every_entity_satisfies_the_model(n400: tuple[Path, dict[str, Any], str]
     store = open_store(str(path))
     try:
         summary = validate(backup(store, REF, tmp_path / "all.zip").path, strict=False)
-        assert summary["entities"] == stats_entities(store)
+        assert summary.entities == stats_entities(store)
         with store.read(REF) as source:
             refs: set[str] = set()
             children: set[str] = set()

@@ -52,7 +52,7 @@ def test_valid_archive_gives_records(tmp_path: Path) -> None:
         assert (unit.kind, unit.type, unit.code) == ("container", "unit", "unit-1")
         assert [c.ref for c in unit.versions[0].children] == ["xblock.v1:html:intro", "xblock.v1:html:outro"]
         assert plan.collections[0].members == ("unit-1", "xblock.v1:html:intro")
-        assert plan.summary()["distinct_blobs"] == 4
+        assert plan.summary().distinct_blobs == 4
         # versions without `created` take the archive's created_at
         assert intro.versions[0].created.isoformat() == "2025-10-05T18:23:45.180535+00:00"
 

@@ -68,7 +68,7 @@ def test_the_archive_is_valid(archive: Path) -> None:
     with ArchiveReader(archive) as reader:
         assert is_v2(reader)
         summary = verify_v2(reader)
-    assert summary["verified_members"] == len(zipfile.ZipFile(archive).namelist())
+    assert summary.verified_members == len(zipfile.ZipFile(archive).namelist())
     with ArchiveReader(REPO / "testdata" / "sample-library.zip") as reader:
         assert not is_v2(reader)
 

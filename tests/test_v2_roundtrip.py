@@ -53,7 +53,7 @@ def test_handmade_package_round_trips_exactly(tmp_path: Path) -> None:
     assert any("/_blobs/" in n for n in names)
     assert not any(":" in n for n in names)
     with ArchiveReader(archive) as reader:
-        assert verify_v2(reader)["verified_members"] == len(names)
+        assert verify_v2(reader).verified_members == len(names)
     store.close()
     fresh.close()
 
@@ -108,7 +108,7 @@ def test_shared_image_is_stored_once(tmp_path: Path) -> None:
     assert 200_000 < size < 200_000 + 80_000, size  # one image plus TOML, XML and the manifest
     fresh = open_store(f"sqlite:///{tmp_path / 'fresh.db'}")
     summary = restore_v2(tmp_path / "a.zip", fresh, REF)
-    assert summary["distinct_blobs"] == 101 and summary["media_files"] == 200
+    assert summary.distinct_blobs == 101 and summary.media_files == 200
     assert snapshot(fresh, REF) == snapshot(store, REF)
     store.close()
     fresh.close()
@@ -118,7 +118,7 @@ def test_plan_summary_and_counts(tmp_path: Path) -> None:
     store = handmade_store(tmp_path / 'src.db')
     backup_v2(store, REF, tmp_path / "a.zip", created_by="bob", origin_server="studio.example.org")
     with ArchiveReader(tmp_path / "a.zip") as reader, read_v2(reader) as plan:
-        s = plan.summary()
+        s = plan.summary().as_dict()
     assert (s["format"], s["format_version"], s["created_by"], s["origin_server"]) == (
         "v2", 2, "bob", "studio.example.org")
     assert s["created_at"] == WHEN.isoformat().replace("+00:00", "Z")

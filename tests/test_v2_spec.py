@@ -117,4 +117,4 @@ def test_the_sample_numbers_in_the_text(sample: Path) -> None:
     size = int(match.group(1).replace(",", ""))
     assert abs(size - sample.stat().st_size) <= size // 50, (size, sample.stat().st_size)  # zlib builds differ
     with ArchiveReader(sample) as reader, read_v2(reader) as plan:
-        assert plan.summary()["distinct_blobs"] == 25
+        assert plan.summary().distinct_blobs == 25

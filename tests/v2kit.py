@@ -1,6 +1,6 @@
 """Helpers for the v2 tests: write an archive from a store, read it, replay a plan into a store
-(phase B, without ``restore.py``), snapshot a package's full state, and rebuild archives member by
-member (with a correct manifest, or with the original one kept)."""
+(phase B, through the restore use case's own ``write_plan``), snapshot a package's full state, and
+rebuild archives member by member (with a correct manifest, or with the original one kept)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 from lc_archive.archive.zip_reader import ArchiveReader
 from lc_archive.archive.zip_writer import ArchiveWriter, atomic_output, is_compressible
 from lc_archive.domain import PackageRecord
+from lc_archive.formats.plan import ArchiveSummary
 from lc_archive.formats.v2 import V2RestorePlan, V2WriteStats, read_v2, write_v2
 from lc_archive.formats.v2.manifest import ManifestedWriter
 from lc_archive.stores import open_store
@@ -21,6 +22,7 @@ from lc_archive.stores.authoring import Author
 from lc_archive.stores.base import Store
 from lc_archive.stores.sql import SqlStore
 from lc_archive.synthetic import SyntheticClock
+from lc_archive.usecases.restore import write_plan
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 REF = "lib:Org:V2"
@@ -38,20 +40,12 @@ def backup_v2(store: Store, ref: str, path: Path, *, created_at: datetime = WHEN
 
 
 def replay(reader: ArchiveReader, plan: V2RestorePlan, store: Store, ref: str) -> None:
-    """Phase B: what ``restore.py`` does with a plan, plus the publish log."""
+    """Phase B, exactly as a restore does it (blobs, entities, collections, publish log, payloads)."""
     p = plan.package
-    with store.write(PackageRecord(ref, p.title, p.description, p.created, p.updated)) as sink:
-        for sha, member in plan.blobs.items():
-            with reader.open(member) as stream:
-                got, _ = sink.put_blob(iter(lambda s=stream: s.read(CHUNK), b""))  # type: ignore[misc]
-            assert got == sha, member
-        for batch in plan.entity_batches():
-            sink.add_entities(batch)
-        sink.add_collections(plan.collections)
-        sink.add_publish_log(plan.publish_log)
+    write_plan(reader, plan, store, PackageRecord(ref, p.title, p.description, p.created, p.updated))
 
 
-def restore_v2(path: Path, store: Store, ref: str) -> dict[str, Any]:
+def restore_v2(path: Path, store: Store, ref: str) -> ArchiveSummary:
     """Phase A then phase B; returns the plan's summary."""
     with ArchiveReader(path) as reader, read_v2(reader) as plan:
         replay(reader, plan, store, ref)

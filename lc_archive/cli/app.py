@@ -13,334 +13,29 @@ field (``--max-members 5000``, ``--max-member-size 128MiB``, ...); ``lc-archive 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import importlib
 import json
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
-from pathlib import Path
-from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
-from ..archive.limits import DEFAULT_LIMITS, LIMIT_HELP, Limits, limit_unit, parse_limit
-from ..archive.zip_reader import ArchiveReader
-from ..domain import entity_type
 from ..errors import ArchiveInvalid, LcArchiveError
-from ..formats.table import read_archive, verify_archive
-from ..plugins.registry import default_registry
-from ..progress import NULL_PROGRESS
-from ..progress import Progress as ProgressProtocol
-from ..stores import open_store
-from ..usecases.backup import backup
-from ..usecases.convert import convert
-from ..usecases.diff import diff_archives, format_diff
-from ..usecases.restore import restore, validate
-from ..usecases.state import compute_state, state_json
+from .limits import add_limit_flags
+from .output import err
 
-__all__ = ["main"]
-
-# User data (refs like lib:A:A, titles, TOML table names) is printed as-is: no markup, no emoji codes.
-_err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
-_out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
+__all__ = ["build_parser", "main"]
 
 
-class _RichProgress:
-    """Progress bars on stderr, one task per phase."""
-
-    def __init__(self) -> None:
-        self._bar = Progress(TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(),
-                             TimeElapsedColumn(), console=_err, transient=True)
-        self._task: Any = None
-
-    def __enter__(self) -> _RichProgress:
-        self._bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.stop()
-
-    def phase(self, name: str, total: int | None) -> None:
-        if self._task is not None:
-            self._bar.update(self._task, visible=False)
-        self._task = self._bar.add_task(name, total=total)
-
-    def advance(self, n: int = 1) -> None:
-        if self._task is not None:
-            self._bar.advance(self._task, n)
+def _command(spec: str) -> Callable[[argparse.Namespace], int]:
+    """The command function ``module:function`` of this package, imported now."""
+    module, _, name = spec.partition(":")
+    function: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+    return function
 
 
-def _progress(args: argparse.Namespace) -> Any:
-    if args.json or args.quiet or not _err.is_terminal:
-        class _Null:
-            def __enter__(self) -> ProgressProtocol:
-                return NULL_PROGRESS
-
-            def __exit__(self, *exc: object) -> None:
-                return None
-        return _Null()
-    return _RichProgress()
-
-
-def _emit(args: argparse.Namespace, data: dict[str, Any], human: Callable[[], None]) -> None:
-    if args.json:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n")
-    else:
-        human()
-
-
-def _cmd_backup(args: argparse.Namespace) -> int:
-    created_at = datetime.fromisoformat(args.created_at) if args.created_at else None
-    with open_store(args.store, create=False) as store, _progress(args) as progress:
-        result = backup(store, args.ref, Path(args.output), format=args.format, created_at=created_at,
-                        created_by=args.created_by, created_by_email=args.created_by_email,
-                        origin_server=args.origin_server, progress=progress,
-                        collections=args.collection or (), entities=args.entity or ())
-    data = result.as_dict()
-    def human() -> None:
-        _out.print(f"backed up {args.ref} to {args.output}: {data['entities']} entities, "
-                   f"{data['members']} members, {data['archive_bytes']:,} bytes in {data['wall_s']:.2f} s")
-        for loss in data.get("losses", []):
-            _out.print(f"  not carried by {args.format}: {loss}")
-        for warning in data.get("warnings", []):
-            _out.print(f"  warning: {warning}")
-    _emit(args, data, human)
-    return 0
-
-
-def _cmd_restore(args: argparse.Namespace) -> int:
-    limits = _limits(args)
-    with open_store(args.store) as store, _progress(args) as progress:
-        result = restore(args.file, store, ref=args.ref, user=args.user, dry_run=args.dry_run,
-                         limits=limits, progress=progress, strict=args.strict)
-    data = result.as_dict()
-    def human() -> None:
-        verb = "would restore" if args.dry_run else "restored"
-        _out.print(f"{verb} {args.file} as {result.ref} (archive ref {result.archive_ref}): "
-                   f"{data['entities']} entities, {data['versions']} versions, {data['media_files']} media files, "
-                   f"{data['collections']} collections, {data['distinct_blobs']} distinct blobs "
-                   f"in {data['wall_s']:.2f} s")
-        _notes_and_warnings(data)
-    _emit(args, data, human)
-    return 0
-
-
-def _print_table(table: Table) -> None:
-    """A table at the terminal's width; piped to a file, wide enough not to squeeze refs and titles."""
-    if _out.is_terminal:
-        _out.print(table)
-    else:
-        Console(highlight=False, markup=False, emoji=False, width=200).print(table)
-
-
-def _notes_and_warnings(summary: dict[str, Any]) -> None:
-    for note in summary.get("notes", []):
-        _out.print(f"note: {note}")
-    for warning in summary.get("warnings", []):
-        _err.print(f"{warning}")
-    if summary.get("warning_count", 0) > len(summary.get("warnings", [])):
-        _err.print(f"... {summary['warning_count'] - len(summary['warnings'])} more warning(s)")
-
-
-def _cmd_validate(args: argparse.Namespace) -> int:
-    limits = _limits(args)
-    with _progress(args) as progress:
-        summary = validate(args.file, limits=limits, progress=progress, strict=not args.allow_warnings)
-    def human() -> None:
-        _out.print(f"{args.file}: valid {summary['format']} archive of {summary['package']['ref']} "
-                   f"({summary['entities']} entities, {summary['versions']} versions, "
-                   f"{summary['media_files']} media files, {summary['collections']} collections, "
-                   f"{summary['plugin_payloads']} plugin payloads)")
-        _notes_and_warnings(summary)
-    _emit(args, {"ok": True, **summary}, human)
-    return 0
-
-
-def _cmd_verify(args: argparse.Namespace) -> int:
-    limits = _limits(args)
-    with _progress(args) as progress, ArchiveReader(args.file, limits=limits) as reader:
-        progress.phase("verify", len(reader.names()))
-        summary = verify_archive(reader, limits=limits, progress=progress.advance)
-    _emit(args, {"ok": True, **summary},
-          lambda: _out.print(f"{args.file}: verified {summary['format']} archive of {summary['package']['ref']}: "
-                             + (f"{summary['verified_members']} members, {summary['verified_bytes']:,} bytes "
-                                "match the manifest; " if "verified_members" in summary else
-                                "no checksums in v1 (CRC-32 only); ")
-                             + f"{summary['entities']} entities, {summary['versions']} versions valid"))
-    return 0
-
-
-def _cmd_inspect(args: argparse.Namespace) -> int:
-    limits = _limits(args)
-    with ArchiveReader(args.file, limits=limits) as reader, read_archive(reader, limits=limits) as plan:
-        summary = plan.summary()
-        rows: list[dict[str, Any]] = []
-        for batch in plan.entity_batches():
-            for e in batch:
-                # Facts are derived from the OLX (never read from the archive): of the draft, else the latest.
-                shown = e.version(e.draft) or (e.versions[-1] if e.versions else None)
-                facts = shown.facts if shown is not None else None
-                row: dict[str, Any] = {
-                    "ref": e.ref, "type": entity_type(e.kind, e.namespace, e.type), "draft": e.draft,
-                    "published": e.published, "draft_deleted": e.draft_deleted,
-                    "versions": [v.number for v in e.versions],
-                    "media_bytes": sum(m.size for v in e.versions for m in v.media),
-                    "title": shown.title if shown is not None else None,
-                }
-                if facts is not None:
-                    row.update(display_name=facts.display_name, is_scorable=facts.is_scorable,
-                               max_score=facts.max_score)
-                    if facts.files:
-                        row["files"] = list(facts.files)
-                rows.append(row)
-    summary["entity_list"] = rows
-    def human() -> None:
-        _out.print(f"{summary['package']['title']} ({summary['package']['ref']}), "
-                   f"format {summary['format']}, made {summary['created_at']}"
-                   + (f" by {summary['created_by']}" if summary["created_by"] else "")
-                   + (f" on {summary['origin_server']}" if summary["origin_server"] else ""))
-        _out.print(f"{summary['entities']} entities: "
-                   + ", ".join(f"{n} {t}" for t, n in summary["types"].items())
-                   + f"; {summary['versions']} versions, {summary['media_files']} media files, "
-                   f"{summary['distinct_blobs']} distinct blobs ({summary['blob_bytes']:,} bytes), "
-                   f"{summary['collections']} collections")
-        table = Table("entity", "type", "name", "score", "draft", "published", "versions", "media bytes")
-        shown = rows[: args.limit] if args.limit else rows
-        for r in shown:
-            draft = "deleted" if r["draft_deleted"] else ("-" if r["draft"] is None else str(r["draft"]))
-            score = "" if r.get("is_scorable") is None else (
-                f"{r['max_score']:g}" if r["is_scorable"] and r.get("max_score") is not None else
-                "yes" if r["is_scorable"] else "no")
-            # The OLX's display_name (derived, for components), else the version title.
-            table.add_row(r["ref"], r["type"], r.get("display_name") or r.get("title") or "", score, draft,
-                          "-" if r["published"] is None else str(r["published"]),
-                          ",".join(map(str, r["versions"])), f"{r['media_bytes']:,}")
-        _print_table(table)
-        if args.limit and len(rows) > args.limit:
-            _out.print(f"... {len(rows) - args.limit} more (use --limit 0 for all)")
-        for r in shown:
-            if "files" in r:
-                _out.print(f"code library {r['ref']} ({len(r['files'])} files): " + ", ".join(r["files"][:20])
-                           + (" ..." if len(r["files"]) > 20 else ""))
-        _notes_and_warnings(summary)
-    _emit(args, summary, human)
-    return 0
-
-
-def _cmd_state(args: argparse.Namespace) -> int:
-    with open_store(args.store, create=False) as store, store.read(args.ref) as source:
-        text = state_json(compute_state(source, media_types=args.media_types, all_versions=args.all_versions))
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 0
-
-
-def _cmd_convert(args: argparse.Namespace) -> int:
-    limits = _limits(args)
-    created_at = datetime.fromisoformat(args.created_at) if args.created_at else None
-    with _progress(args) as progress:
-        result = convert(Path(args.input), Path(args.output), format=args.format, created_at=created_at,
-                         limits=limits, progress=progress,
-                         workdir=Path(args.workdir) if args.workdir else None)
-    data = result.as_dict()
-    def human() -> None:
-        _out.print(f"converted {args.input} ({result.input_format}) to {args.output} ({result.format}): "
-                   f"{result.entities} entities, {result.members} members, {result.archive_bytes:,} bytes "
-                   f"in {result.wall_s:.2f} s")
-        if not result.losses:
-            _out.print(f"  nothing lost: {result.format} carries everything the input held")
-        for loss in result.losses:
-            _out.print(f"  lost: {loss.message}")
-        for warning in result.warnings:
-            _out.print(f"  warning: {warning}")
-    _emit(args, data, human)
-    return 0
-
-
-def _cmd_diff(args: argparse.Namespace) -> int:
-    limits = _limits(args)
-    with _progress(args) as progress:
-        result = diff_archives(args.a, args.b, current_only=args.current_only, limits=limits, progress=progress,
-                               workdir=Path(args.workdir) if args.workdir else None)
-    def human() -> None:
-        for line in format_diff(result):
-            _out.print(line)
-    _emit(args, result.as_dict(), human)
-    return 0 if result.identical else 1
-
-
-def _cmd_plugins(args: argparse.Namespace) -> int:
-    registry = default_registry()
-    entries = [dataclasses.asdict(e) for e in registry.entries()]
-    failures = [dataclasses.asdict(f) for f in registry.failures]
-    def human() -> None:
-        table = Table("id", "kind", "schema", "distribution", "version", "entry point")
-        for e in entries:
-            table.add_row(e["id"], e["kind"], "" if e["schema_version"] is None else str(e["schema_version"]),
-                          e["distribution"] or "", e["version"] or "", e["entry_point"] or "")
-        _print_table(table)
-        for f in failures:
-            _err.print(f"not loaded: {f['name']} ({f['entry_point']}"
-                       + (f", from {f['distribution']}" if f["distribution"] else "") + f"): {f['reason']}")
-    _emit(args, {"serializers": entries, "failures": failures}, human)
-    return 0
-
-
-def _cmd_packages(args: argparse.Namespace) -> int:
-    with open_store(args.store, create=False) as store:
-        refs = store.package_refs()
-    def human() -> None:
-        for r in refs:
-            _out.print(r)
-    _emit(args, {"packages": refs}, human)
-    return 0
-
-
-def _human_size(n: int) -> str:
-    units = (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10),
-             ("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
-    for unit, size in units:
-        if n >= size and n % size == 0:
-            return f"{n // size}{unit}"
-    return str(n)
-
-
-def _limit_type(name: str) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            return parse_limit(name, text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-    return parse
-
-
-def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
-    """One ``--max-...`` flag per Limits field; sizes take units (64MiB, 2GB), the rest whole numbers."""
-    group = parser.add_argument_group(
-        "limits", "refuse archives beyond these (defaults explained in docs/decisions/0002-limits.md); "
-        "sizes take units: 64MiB, 2GB, 512k")
-    for f in dataclasses.fields(Limits):
-        default = getattr(DEFAULT_LIMITS, f.name)
-        is_size = limit_unit(f.name) == "bytes"
-        group.add_argument(f"--{f.name.replace('_', '-')}", dest=f"limit_{f.name}", type=_limit_type(f.name),
-                           metavar="SIZE" if is_size else "N",
-                           help=f"{LIMIT_HELP[f.name]} (default {_human_size(default) if is_size else default})")
-
-
-def _limits(args: argparse.Namespace) -> Limits:
-    """The Limits the command line asks for: the defaults with the given flags applied."""
-    changes = {f.name: value for f in dataclasses.fields(Limits)
-               if (value := getattr(args, f"limit_{f.name}", None)) is not None}
-    return DEFAULT_LIMITS.replace(**changes) if changes else DEFAULT_LIMITS
-
-
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command (the commands' modules are imported only to run one)."""
     p = argparse.ArgumentParser(prog="lc-archive", description="Back up and restore Open edX Learning Core "
                                 "content libraries.")
     common = argparse.ArgumentParser(add_help=False)
@@ -364,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--created-by", help="user name recorded as the archive's author")
     b.add_argument("--created-by-email", help="e-mail recorded with --created-by")
     b.add_argument("--origin-server", help="server name recorded in the archive")
-    b.set_defaults(func=_cmd_backup)
+    b.set_defaults(func="stores:cmd_backup")
 
     r = sub.add_parser("restore", parents=[common], help="restore an archive as a new package")
     r.add_argument("file")
@@ -375,27 +70,27 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--strict", action="store_true",
                    help="refuse warnings too (content openedx-core accepts but that is likely broken, such as an "
                         "OLX reference to a static file the version lacks); by default they are listed")
-    _add_limit_flags(r)
-    r.set_defaults(func=_cmd_restore)
+    add_limit_flags(r)
+    r.set_defaults(func="archives:cmd_restore")
 
     v = sub.add_parser("validate", parents=[common], help="check an archive completely; exit 1 on problems")
     v.add_argument("file")
     v.add_argument("--allow-warnings", action="store_true",
                    help="list warnings (OLX references to missing static files...) but exit 0 for them")
-    _add_limit_flags(v)
-    v.set_defaults(func=_cmd_validate)
+    add_limit_flags(v)
+    v.set_defaults(func="archives:cmd_validate")
 
     vf = sub.add_parser("verify", parents=[common],
                         help="re-read every member and check it against the manifest (v2), then validate")
     vf.add_argument("file")
-    _add_limit_flags(vf)
-    vf.set_defaults(func=_cmd_verify)
+    add_limit_flags(vf)
+    vf.set_defaults(func="archives:cmd_verify")
 
     i = sub.add_parser("inspect", parents=[common], help="show an archive's package, entities and sizes")
     i.add_argument("file")
     i.add_argument("--limit", type=int, default=50, help="entities to list (0: all)")
-    _add_limit_flags(i)
-    i.set_defaults(func=_cmd_inspect)
+    add_limit_flags(i)
+    i.set_defaults(func="archives:cmd_inspect")
 
     s = sub.add_parser("state", help="print a package's canonical content state (JSON)")
     s.add_argument("store")
@@ -406,15 +101,15 @@ def _parser() -> argparse.ArgumentParser:
                         "media types and pins, disabled collections, the publish log, plugin payloads "
                         "(lc-archive's own format, not the peer's; --media-types is then implied)")
     s.add_argument("-o", "--output", help="write to a file instead of stdout")
-    s.set_defaults(func=_cmd_state)
+    s.set_defaults(func="stores:cmd_state")
 
     pl = sub.add_parser("plugins", parents=[common],
                         help="list the installed serializers (lc-archive's own and plugins) and those that failed")
-    pl.set_defaults(func=_cmd_plugins)
+    pl.set_defaults(func="plugins:cmd_plugins")
 
     ls = sub.add_parser("packages", parents=[common], help="list the packages in a store")
     ls.add_argument("store")
-    ls.set_defaults(func=_cmd_packages)
+    ls.set_defaults(func="stores:cmd_packages")
 
     c = sub.add_parser("convert", parents=[common],
                        help="convert an archive to v1 or v2 and report what the target format loses",
@@ -426,8 +121,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=["v1", "v2"], required=True, help="format of OUT")
     c.add_argument("--created-at", help="backup timestamp of OUT (ISO 8601; default: IN's own)")
     c.add_argument("--workdir", help="directory for the temporary store (default: the system temp dir)")
-    _add_limit_flags(c)
-    c.set_defaults(func=_cmd_convert)
+    add_limit_flags(c)
+    c.set_defaults(func="archives:cmd_convert")
 
     d = sub.add_parser("diff", parents=[common], help="compare two archives (v1 or v2); exit 0 identical, "
                        "1 different, 2 error",
@@ -439,8 +134,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="compare only what 'state' shows: draft and published versions (title, media hashes, "
                         "children), enabled collections; the content v1 carries")
     d.add_argument("--workdir", help="directory for the temporary stores (default: the system temp dir)")
-    _add_limit_flags(d)
-    d.set_defaults(func=_cmd_diff, error_status=2)
+    add_limit_flags(d)
+    d.set_defaults(func="archives:cmd_diff", error_status=2)
     return p
 
 
@@ -462,14 +157,14 @@ def _on_signal(signum: int, frame: object) -> None:
 def _run(args: argparse.Namespace) -> int:
     error_status: int = getattr(args, "error_status", 1)  # diff: 2, as diff(1)
     try:
-        code: int = args.func(args)
+        code: int = _command(args.func)(args)
         return code
     except ArchiveInvalid as exc:
         if args.json:
             sys.stdout.write(json.dumps({"ok": False, "problems": [p.as_dict() for p in exc.problems]},
                                         ensure_ascii=False, indent=1) + "\n")
         else:
-            _err.print(f"{len(exc.problems)} problem(s); nothing was written:", style="bold red", markup=False)
+            err().print(f"{len(exc.problems)} problem(s); nothing was written:", style="bold red", markup=False)
             for problem in exc.problems:
                 sys.stderr.write(f"{problem}\n")
         return error_status
@@ -491,7 +186,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     args.json = getattr(args, "json", False)
     args.quiet = getattr(args, "quiet", False)
     if threading.current_thread() is not threading.main_thread():

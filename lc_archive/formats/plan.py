@@ -20,7 +20,7 @@ from ..domain import CollectionRecord, EntityRecord, PackageRecord, PayloadRecor
 from ..domain.timestamps import iso
 from ..errors import Problem
 
-__all__ = ["BackupMeta", "RestorePlan", "Spool"]
+__all__ = ["ArchiveSummary", "BackupMeta", "RestorePlan", "Spool"]
 
 MAX_KEPT_WARNINGS = 10_000
 """Warnings kept in a plan (the count goes on beyond this)."""
@@ -72,6 +72,66 @@ class BackupMeta:
     created_by: str | None = None
     created_by_email: str | None = None
     origin_server: str | None = None
+
+
+@dataclass(frozen=True)
+class ArchiveSummary:
+    """What an archive holds, as validating it found (``validate``, ``verify``, ``inspect``, ``restore``)."""
+
+    format: str
+    format_version: int
+    package_ref: str
+    package_title: str
+    created_at: datetime
+    created_by: str | None
+    origin_server: str | None
+    entities: int
+    types: dict[str, int]
+    """Entity count per type (``xblock.v1:html``, ``unit``...)."""
+    versions: int
+    media_files: int
+    collections: int
+    publish_events: int
+    plugin_payloads: int
+    distinct_blobs: int
+    blob_bytes: int
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """The warnings kept (at most :data:`MAX_KEPT_WARNINGS`); :attr:`warning_count` counts them all."""
+    warning_count: int = 0
+    verified_members: int | None = None
+    """Members read and checked against the format's checksums (None: the format has none)."""
+    verified_bytes: int | None = None
+    checksums: str | None = None
+    """What ``verify`` could check the members against, when the format has no checksums."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The machine form used by ``--json`` (times as ISO 8601 strings)."""
+        out: dict[str, Any] = {
+            "format": self.format,
+            "format_version": self.format_version,
+            "package": {"ref": self.package_ref, "title": self.package_title},
+            "created_at": iso(self.created_at),
+            "created_by": self.created_by,
+            "origin_server": self.origin_server,
+            "entities": self.entities,
+            "types": dict(self.types),
+            "versions": self.versions,
+            "media_files": self.media_files,
+            "collections": self.collections,
+            "publish_events": self.publish_events,
+            "plugin_payloads": self.plugin_payloads,
+            "distinct_blobs": self.distinct_blobs,
+            "blob_bytes": self.blob_bytes,
+            "notes": list(self.notes),
+            "warnings": list(self.warnings),
+            "warning_count": self.warning_count,
+        }
+        if self.verified_members is not None:
+            out.update(verified_members=self.verified_members, verified_bytes=self.verified_bytes)
+        if self.checksums is not None:
+            out["checksums"] = self.checksums
+        return out
 
 
 @dataclass
@@ -130,28 +190,18 @@ class RestorePlan:
         """Number of entities in the plan."""
         return sum(v for k, v in self.counts.items() if k not in ("versions", "media"))
 
-    def summary(self) -> dict[str, Any]:
-        """Counts and sizes for ``inspect``/``validate``/``restore --dry-run`` output."""
-        return {
-            "format": self.meta.format,
-            "format_version": self.meta.format_version,
-            "package": {"ref": self.package.ref, "title": self.package.title},
-            "created_at": iso(self.meta.created_at),
-            "created_by": self.meta.created_by,
-            "origin_server": self.meta.origin_server,
-            "entities": self.entity_count,
-            "types": dict(sorted((k, v) for k, v in self.counts.items() if k not in ("versions", "media"))),
-            "versions": self.counts["versions"],
-            "media_files": self.counts["media"],
-            "collections": len(self.collections),
-            "publish_events": len(self.publish_log),
-            "plugin_payloads": self.payload_count,
-            "distinct_blobs": len(self.blobs),
-            "blob_bytes": self.blob_bytes,
-            "notes": self.notes,
-            "warnings": [str(w) for w in self.warnings],
-            "warning_count": self.warning_count,
-        }
+    def summary(self) -> ArchiveSummary:
+        """Counts and sizes for ``inspect``/``validate``/``verify``/``restore`` output."""
+        return ArchiveSummary(
+            format=self.meta.format, format_version=self.meta.format_version, package_ref=self.package.ref,
+            package_title=self.package.title, created_at=self.meta.created_at, created_by=self.meta.created_by,
+            origin_server=self.meta.origin_server, entities=self.entity_count,
+            types=dict(sorted((k, v) for k, v in self.counts.items() if k not in ("versions", "media"))),
+            versions=self.counts["versions"], media_files=self.counts["media"], collections=len(self.collections),
+            publish_events=len(self.publish_log), plugin_payloads=self.payload_count,
+            distinct_blobs=len(self.blobs), blob_bytes=self.blob_bytes, notes=list(self.notes),
+            warnings=[str(w) for w in self.warnings], warning_count=self.warning_count,
+        )  # fmt: skip
 
     def close(self) -> None:
         """Delete the spools."""

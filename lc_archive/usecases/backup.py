@@ -16,14 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 from ..archive.zip_writer import ArchiveWriter, atomic_output
 from ..domain import to_utc
 from ..errors import LcArchiveError
 from ..faults import fault_point
-from ..formats.v1.writer import V1WriteStats, write_v1
-from ..formats.v2.writer import V2WriteStats, write_v2
+from ..formats.table import get_format
 from ..progress import NULL_PROGRESS, Progress
 from ..stores.base import Store
 from .selection import select_source
@@ -99,7 +98,7 @@ class BackupResult:
     losses: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     loss_counts: dict[str, int] = field(default_factory=dict)
-    """Kind -> count of what the format does not carry (``lc_archive.formats.v1.losses``); empty for v2."""
+    """Kind -> count of what the format does not carry (for v1, ``lc_archive.formats.v1.losses``); empty for v2."""
     warning_counts: dict[str, int] = field(default_factory=dict)
     payloads: int = 0
     """Plugin payloads written."""
@@ -117,7 +116,7 @@ def backup(
     ref: str,
     output: str | Path,
     *,
-    format: Literal["v1", "v2"] = "v2",
+    format: str = "v2",
     created_at: datetime | None = None,
     created_by: str | None = None,
     created_by_email: str | None = None,
@@ -136,6 +135,7 @@ def backup(
     counts the versions v1 leaves out exactly instead of as a lower bound.
     """
     started = time.perf_counter()
+    archive_format = get_format(format)  # LcArchiveError for an unknown name, before anything is touched
     when = to_utc(created_at) if created_at is not None else datetime.now(UTC)  # naive means UTC, as everywhere
     path = Path(output)
     sweep_stale(path)
@@ -149,14 +149,9 @@ def backup(
                 _lock(fileobj)
                 fault_point("backup.begin")
                 writer = ArchiveWriter(fileobj)
-                stats: V1WriteStats | V2WriteStats
-                if format == "v2":  # v2 keeps no site identities: no e-mail
-                    stats = write_v2(source, writer, created_at=when, created_by=created_by,
-                                     origin_server=origin_server, progress=progress.advance)
-                else:
-                    stats = write_v1(source, writer, created_at=when, created_by=created_by,
-                                     created_by_email=created_by_email, origin_server=origin_server,
-                                     progress=progress.advance, history="all" if exact_losses else "current")
+                stats = archive_format.write(source, writer, created_at=when, created_by=created_by,
+                                             created_by_email=created_by_email, origin_server=origin_server,
+                                             progress=progress.advance, exact_losses=exact_losses)
                 fault_point("backup.entries_written")
                 writer.close()
                 fault_point("backup.before_rename")

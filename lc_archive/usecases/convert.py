@@ -10,7 +10,7 @@ The output keeps the input's package ref and the input's own ``created_at``, ``c
 always gives the same bytes.
 
 **Loss report.** v2 carries everything a store holds; a conversion to v2 loses nothing. For v1 the
-report is the v1 writer's own (:mod:`lc_archive.formats.v1.losses`), made exact by writing from
+report is the writer's own (for v1, :mod:`lc_archive.formats.v1.losses`), made exact by writing from
 every version of the scratch store (``backup(..., exact_losses=True)``): each kind of data that an
 lc-archive restore of the output would not give back, and, as warnings, what openedx-core restores
 differently.
@@ -26,7 +26,6 @@ from typing import Any, Literal
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
 from ..domain import iso, to_utc
-from ..formats.v1.losses import V1Losses
 from ..progress import NULL_PROGRESS, Progress
 from .backup import backup
 from .scratch import open_archive_store
@@ -99,12 +98,13 @@ def convert(
     started = time.perf_counter()
     source_path, output = Path(src), Path(dst)
     with open_archive_store(source_path, limits=limits, workdir=workdir, progress=progress) as (store, ref):
-        summary = store.restored.summary
-        when = to_utc(created_at) if created_at is not None else datetime.fromisoformat(summary["created_at"])
+        archive = store.restored.archive
+        when = to_utc(created_at) if created_at is not None else archive.created_at
         result = backup(store, ref, output, format=format, created_at=when, exact_losses=True,
-                        created_by=summary.get("created_by"), origin_server=summary.get("origin_server"),
-                        progress=progress)
-    losses = [Loss(kind, n, V1Losses.sentence(kind, n)) for kind, n in result.loss_counts.items()]
-    return ConvertResult(source_path, output, summary["format"], format, ref, when, result.entities,
+                        created_by=archive.created_by, origin_server=archive.origin_server, progress=progress)
+    # Written from every version (exact_losses), the writer's sentences are exact, one per kind, in order.
+    losses = [Loss(kind, n, message) for (kind, n), message in zip(result.loss_counts.items(), result.losses,
+                                                                   strict=True)]
+    return ConvertResult(source_path, output, archive.format, format, ref, when, result.entities,
                          result.members, result.archive_bytes, time.perf_counter() - started, losses,
                          list(result.warnings))

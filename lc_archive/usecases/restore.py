@@ -25,13 +25,13 @@ from ..archive.zip_reader import ArchiveReader
 from ..domain import PackageRecord
 from ..errors import ArchiveInvalid, PackageExists, Problem, StoreError
 from ..faults import fault_point
-from ..formats.plan import RestorePlan
-from ..formats.table import read_archive
+from ..formats.plan import ArchiveSummary, RestorePlan
 from ..plugins.registry import Registry
 from ..progress import NULL_PROGRESS, Progress
 from ..stores.base import Store
+from .validate import read_plan, refuse_warnings
 
-__all__ = ["RestoreResult", "restore", "staged_ref", "validate"]
+__all__ = ["RestoreResult", "restore", "staged_ref", "write_plan"]
 
 _CHUNK = 256 * 1024
 
@@ -41,15 +41,18 @@ class RestoreResult:
     """What a restore did (or, with ``dry_run``, would do)."""
 
     ref: str
+    """The ref of the new package."""
     archive_ref: str
+    """The package ref the archive carries."""
     dry_run: bool
-    summary: dict[str, Any]
+    archive: ArchiveSummary
+    """What the archive holds (format, counts, notes, warnings)."""
     wall_s: float
 
     def as_dict(self) -> dict[str, Any]:
         """The machine form used by ``--json``."""
         return {"ref": self.ref, "archive_ref": self.archive_ref, "dry_run": self.dry_run,
-                "wall_s": round(self.wall_s, 3), **self.summary}
+                "wall_s": round(self.wall_s, 3), **self.archive.as_dict()}
 
 
 def staged_ref(archive_ref: str, user: str, now_ms: int | None = None) -> str:
@@ -67,40 +70,13 @@ def _default_user() -> str:
         return os.environ.get("USER", "lc-archive")
 
 
-def validate(
-    archive: str | Path | BinaryIO,
-    *,
-    limits: Limits = DEFAULT_LIMITS,
-    progress: Progress = NULL_PROGRESS,
-    registry: Registry | None = None,
-    strict: bool = True,
-) -> dict[str, Any]:
-    """Check an archive completely without a store; return its summary or raise ``ArchiveInvalid``.
+def write_plan(reader: ArchiveReader, plan: RestorePlan, store: Store, package: PackageRecord,
+               progress: Progress = NULL_PROGRESS) -> None:
+    """Phase B: write a validated plan into ``store`` as ``package``, in one transaction.
 
-    ``strict`` (the default) refuses warnings too (an OLX reference to a static asset the version
-    lacks...); with ``strict=False`` they are only listed in the summary.
+    Each distinct blob is streamed once from the archive (its hash must be phase A's), then the
+    spooled entities, the collections, the publish log and the plugin payloads are added.
     """
-    with ArchiveReader(archive, limits=limits) as reader, _plan(reader, limits, progress, registry) as plan:
-        _refuse_warnings(plan, strict)
-        return plan.summary()
-
-
-def _plan(reader: ArchiveReader, limits: Limits, progress: Progress, registry: Registry | None) -> RestorePlan:
-    progress.phase("validate", len(reader.names()))
-    return read_archive(reader, limits=limits, progress=progress.advance, registry=registry)
-
-
-def _refuse_warnings(plan: RestorePlan, strict: bool) -> None:
-    if strict and plan.warning_count:
-        problems = list(plan.warnings)
-        if plan.warning_count > len(problems):
-            problems.append(Problem("*", "$", f"... and {plan.warning_count - len(problems)} more warning(s)",
-                                    "warning"))
-        raise ArchiveInvalid(problems)
-
-
-def _write(reader: ArchiveReader, plan: RestorePlan, store: Store, package: PackageRecord,
-           progress: Progress) -> None:
     progress.phase("write", len(plan.blobs) + plan.entity_count)
     with store.write(package) as sink:
         fault_point("restore.begin")
@@ -143,8 +119,8 @@ def restore(
     reported in the summary; ``strict`` refuses them like errors.
     """
     started = time.perf_counter()
-    with ArchiveReader(archive, limits=limits) as reader, _plan(reader, limits, progress, registry) as plan:
-        _refuse_warnings(plan, strict)
+    with ArchiveReader(archive, limits=limits) as reader, read_plan(reader, limits, progress, registry) as plan:
+        refuse_warnings(plan, strict)
         fault_point("restore.validated")
         target = ref or staged_ref(plan.package.ref, user or _default_user())
         if target in store.package_refs():
@@ -152,7 +128,7 @@ def restore(
         if not dry_run:
             p = plan.package
             try:
-                _write(reader, plan, store, PackageRecord(target, p.title, p.description, p.created, p.updated),
+                write_plan(reader, plan, store, PackageRecord(target, p.title, p.description, p.created, p.updated),
                        progress)
             except PackageExists:
                 raise

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ...domain import EntityRecord
-from ..plan import RestorePlan, Spool
+from ..plan import ArchiveSummary, RestorePlan, Spool
 from ..reading import ReadState
 
 __all__ = ["Blob", "Pending", "Use", "V2RestorePlan", "V2State"]
@@ -21,11 +21,9 @@ class V2RestorePlan(RestorePlan):
     verified_bytes: int = 0
     """Uncompressed bytes of those members."""
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> ArchiveSummary:
         """The base summary, plus ``verified_members`` and ``verified_bytes``."""
-        out = super().summary()
-        out.update(verified_members=self.verified_members, verified_bytes=self.verified_bytes)
-        return out
+        return replace(super().summary(), verified_members=self.verified_members, verified_bytes=self.verified_bytes)
 
 
 @dataclass(slots=True)

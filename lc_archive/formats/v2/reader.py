@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
 
 from ...archive.limits import DEFAULT_LIMITS, Limits
 from ...archive.zip_reader import ArchiveReader
 from ...errors import ArchiveInvalid
 from ...parsing.safe_toml import TomlInvalid, parse_toml
 from ...plugins.registry import Registry, default_registry
+from ..plan import ArchiveSummary
 from .blobs import check_late_olx, finish_pending, read_blob
 from .docs import FORMAT
 from .entities import read_collection, read_component, read_container, read_package, read_publish_log
@@ -162,7 +162,7 @@ def verify_v2(
     limits: Limits = DEFAULT_LIMITS,
     progress: Callable[[int], None] | None = None,
     registry: Registry | None = None,
-) -> dict[str, Any]:
+) -> ArchiveSummary:
     """``lc-archive verify`` for v2: re-read every member, check it against the manifest and
     validate everything (:func:`read_v2`); return the summary or raise :class:`ArchiveInvalid`."""
     with read_v2(reader, limits=limits, progress=progress, registry=registry) as plan:
