@@ -23,10 +23,11 @@ This module holds the store itself (URL parsing, SQLite set-up, transactions); r
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
 from sqlalchemy.engine import URL, make_url
@@ -35,6 +36,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from ..domain import PackageRecord
 from ..errors import StoreError
 from ..faults import fault_point
+from .authoring import Author, open_author
 from .base import PackageSink, PackageSource, Store
 from .blobs import BlobWriter
 from .schema import SCHEMA_VERSION, meta, metadata, package
@@ -44,11 +46,6 @@ from .sql_source import SqlSource
 _UPGRADABLE = frozenset({1})
 """Older store schema versions that opening a store upgrades in place."""
 
-if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-    from datetime import datetime
-
-    from .authoring import Author
 
 # BlobWriter, create_package and insert_with_ids live in .blobs and .sql_sink; they are re-exported here
 # so that imports from this module keep working.
@@ -198,8 +195,6 @@ class SqlStore(Store):
         ``create=dict(title=..., description=...)`` creates the package (PackageExists if it
         exists); without it the package must exist (PackageNotFound).
         """
-        from .authoring import open_author
-
         return open_author(self, ref, user=user, create=create, clock=clock)
 
     def close(self) -> None:
