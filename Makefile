@@ -25,6 +25,7 @@ venv: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check lc_archive tests scripts testdata examples
 	$(VENV)/bin/mypy --strict lc_archive
+	$(VENV)/bin/lint-imports
 
 test: lint
 	$(VENV)/bin/pytest -q -n 2 --dist loadgroup
