@@ -11,27 +11,15 @@ import os
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-_DEFAULT_PEER_DIR = REPO.parent / "shared" / "peer"
-
-
-def _peer_dir() -> Path | None:
-    configured = os.environ.get("LC_ARCHIVE_PEER_DIR")
-    path = Path(configured) if configured else _DEFAULT_PEER_DIR
-    if path.is_dir():
-        return path
-    if configured:
-        pytest.fail(f"LC_ARCHIVE_PEER_DIR={configured} is set but that folder does not exist")
-    return None
+from support.peer import DEFAULT_PEER_DIR, peer_dir_or_none
 
 
 @pytest.fixture(scope="session")
 def peer_dir() -> Path:
     """The openedx-core peer folder (archives/, fixtures/, peer.py)."""
-    path = _peer_dir()
+    path = peer_dir_or_none()
     if path is None:
-        pytest.skip(f"no openedx-core peer folder at {_DEFAULT_PEER_DIR}; set LC_ARCHIVE_PEER_DIR to run")
+        pytest.skip(f"no openedx-core peer folder at {DEFAULT_PEER_DIR}; set LC_ARCHIVE_PEER_DIR to run")
     return path
 
 
@@ -46,9 +34,3 @@ def peer_python(peer_dir: Path) -> Path:
             pytest.fail(f"peer venv python {path} missing: run {peer_dir}/setup.sh")
         pytest.skip(f"no peer venv at {path}; run {peer_dir}/setup.sh (or `make peer`) to run these tests")
     return path
-
-
-def peer_archives(peer_dir: Path) -> list[Path]:
-    """Every archive openedx-core wrote that the peer folder holds."""
-    return sorted([*peer_dir.glob("archives/*.zip"), *peer_dir.glob("archives/probe/*.zip"),
-                   *peer_dir.glob("fixtures/*.zip")])

@@ -1,0 +1,1 @@
+"""The tests' one kit: paths, the peer, zip builders, hashing, sample packages and archive helpers."""
