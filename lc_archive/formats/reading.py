@@ -81,6 +81,8 @@ class ReadState:
     problems: list[Problem] = field(default_factory=list)
     seen: dict[str, SeenEntity] = field(default_factory=dict)
     children: list[ChildRef] = field(default_factory=list)
+    collections: dict[str, str] = field(default_factory=dict)
+    """Collection code -> the member that defines it."""
 
     def problem(self, member: str, path: str, message: str) -> None:
         """Collect one error."""
@@ -157,6 +159,15 @@ class ReadState:
             self.problem(member, key_path, f"entity {ref!r} is also defined in {first.member}")
             return False
         self.seen[ref] = SeenEntity(kind, type, member, compact_numbers(numbers))
+        return True
+
+    def register_collection(self, member: str, code: str, *, key_path: str) -> bool:
+        """Index a collection (``False`` and a problem at ``key_path`` if ``code`` is taken already)."""
+        first = self.collections.get(code)
+        if first is not None:
+            self.problem(member, key_path, f"collection {code!r} is also defined in {first}")
+            return False
+        self.collections[code] = member
         return True
 
     def entity_exists(self, member: str, path: str, ref: str) -> SeenEntity | None:

@@ -16,8 +16,9 @@ from contextlib import AbstractContextManager
 from typing import BinaryIO, Literal
 
 from ..domain import CollectionRecord, EntityRecord, PackageRecord, PayloadRecord, PublishLogRecord
+from ..errors import LcArchiveError
 
-__all__ = ["History", "PackageSink", "PackageSource", "Store"]
+__all__ = ["History", "PackageSink", "PackageSource", "Store", "in_ref_order"]
 
 History = Literal["current", "all"]
 """Which versions :meth:`PackageSource.iter_entities` includes: only draft+published, or all."""
@@ -112,3 +113,17 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def in_ref_order(entities: Iterable[EntityRecord], source: str = "store") -> Iterator[EntityRecord]:
+    """``entities`` as they come, checked against the interface's promise: strictly ascending refs.
+
+    ``LcArchiveError`` naming ``source`` (``store``, ``store A``) and both refs otherwise: writers and
+    merge joins depend on that order.
+    """
+    previous: str | None = None
+    for entity in entities:
+        if previous is not None and entity.ref <= previous:
+            raise LcArchiveError(f"{source} yielded entity {entity.ref!r} after {previous!r}: not in ref order")
+        previous = entity.ref
+        yield entity

@@ -24,7 +24,6 @@ Two modes:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
@@ -32,9 +31,8 @@ from typing import Any
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
 from ..domain import CollectionRecord, EntityRecord, VersionRecord, entity_type, iso
-from ..errors import LcArchiveError
 from ..progress import NULL_PROGRESS, Progress
-from ..stores.base import History, PackageSource
+from ..stores.base import History, PackageSource, in_ref_order
 from .scratch import open_archive_store
 from .state import publish_event_full_state
 
@@ -172,19 +170,10 @@ def _diff_entity(a: EntityRecord, b: EntityRecord, current_only: bool) -> dict[s
     return out if len(out) > 1 else None
 
 
-def _ordered(entities: Iterator[EntityRecord], side: str) -> Iterator[EntityRecord]:
-    previous: str | None = None
-    for e in entities:
-        if previous is not None and e.ref <= previous:
-            raise LcArchiveError(f"store {side} yielded entity {e.ref!r} after {previous!r}: not in ref order")
-        previous = e.ref
-        yield e
-
-
 def _diff_entities(sa: PackageSource, sb: PackageSource, result: DiffResult, progress: Progress) -> None:
     history: History = "current" if result.current_only else "all"
-    ia = _ordered(sa.iter_entities(history=history), "A")
-    ib = _ordered(sb.iter_entities(history=history), "B")
+    ia = in_ref_order(sa.iter_entities(history=history), "store A")
+    ib = in_ref_order(sb.iter_entities(history=history), "store B")
     ea, eb = next(ia, None), next(ib, None)
     while ea is not None or eb is not None:
         if eb is None or (ea is not None and ea.ref < eb.ref):

@@ -1,7 +1,7 @@
 """The v1 archive format: the layout openedx-core 1.15.2 writes (``package.toml`` + ``entities/`` ...).
 
 Writing: :func:`write_v1` (layout, order, timestamps), :mod:`.toml_render` (the TOML text),
-:mod:`.names` (file names). This module only re-exports.
+:mod:`..naming` (file names, shared with v2). This module only re-exports.
 """
 
 from ..naming import MAX_STEM_BYTES, NameAllocator, hashed_name, slugify
@@ -14,10 +14,9 @@ from .toml_render import (
     render_package,
     written_versions,
 )
-from .writer import CHUNK_SIZE, V1WriteStats, write_v1
+from .writer import V1WriteStats, write_v1
 
 __all__ = [
-    "CHUNK_SIZE",
     "MAX_STEM_BYTES",
     "EntityExtras",
     "ExtraValue",

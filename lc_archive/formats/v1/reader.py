@@ -276,16 +276,13 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
 
 
 def _read_collections(state: _State, layout: V1Layout, plan: RestorePlan | None) -> None:
-    codes: dict[str, str] = {}
     for member in layout.collections:
         doc = state.load(member, CollectionDoc)
         if doc is None:
             continue
         c = doc.collection
-        if c.key in codes:
-            state.problem(member, "$.collection.key", f"collection {c.key!r} is also defined in {codes[c.key]}")
+        if not state.register_collection(member, c.key, key_path="$.collection.key"):
             continue
-        codes[c.key] = member
         for i, ref in enumerate(c.entities):
             state.entity_exists(member, f"$.collection.entities[{i}]", ref)
         if plan is not None:

@@ -29,10 +29,9 @@ and checked against their size and SHA-256; entities are streamed from the store
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import BinaryIO
 
 from ...archive.zip_writer import ArchiveWriter, EntryConflict, is_compressible
 from ...domain import (
@@ -47,15 +46,14 @@ from ...domain import (
 from ...errors import LcArchiveError
 from ...faults import fault_point
 from ...plugins.payload_members import PayloadNames
-from ...stores.base import History, PackageSource
+from ...stores.base import History, PackageSource, in_ref_order
 from ..naming import NameAllocator
+from ..writing import blob_chunks, check_blob
 from .losses import WARNINGS, V1Losses
 from .toml_render import render_collection, render_entity, render_package, written_versions
 
-__all__ = ["CHUNK_SIZE", "V1WriteStats", "write_v1"]
+__all__ = ["V1WriteStats", "write_v1"]
 
-CHUNK_SIZE = 64 * 1024
-"""Bytes read from the store per chunk when streaming media."""
 
 @dataclass
 class V1WriteStats:
@@ -203,16 +201,12 @@ class _Emitter:
             with self.source.open_blob(media.sha256) as blob:
                 written = self.out.add_stream(
                     member,
-                    _chunks(blob, digest.update),
+                    blob_chunks(blob, digest.update),
                     when,
                     compress=is_compressible(media.path, media.media_type),
                     size=media.size,
                 )
-            if written != media.size or digest.hexdigest() != media.sha256:
-                raise LcArchiveError(
-                    f"blob {media.sha256} for {member!r} is corrupt in the store "
-                    f"({written} bytes, sha256 {digest.hexdigest()}; expected {media.size} bytes)"
-                )
+            check_blob(member, media, written, digest.hexdigest())
         self.stats.media_files += 1
         self.stats.media_bytes += media.size
         fault_point("backup.media")
@@ -235,12 +229,6 @@ class _Emitter:
         self.stats.warning_counts = self.losses.warning_counts()
         self.stats.complete_history = self.losses.complete_history
         return self.stats
-
-
-def _chunks(blob: BinaryIO, update: Callable[[bytes], object]) -> Iterator[bytes]:
-    while chunk := blob.read(CHUNK_SIZE):
-        update(chunk)
-        yield chunk
 
 
 def write_v1(
@@ -280,11 +268,7 @@ def write_v1(
     # Version-scoped payloads travel only with the versions v1 carries: note which of their targets are written.
     wanted = {(entity or "", version) for _, entity, version in source.iter_payload_targets() if version is not None}
     written: set[tuple[str, int]] = set()
-    previous: str | None = None
-    for entity in source.iter_entities(history=history):
-        if previous is not None and entity.ref <= previous:
-            raise LcArchiveError(f"store yielded entity {entity.ref!r} after {previous!r}: not in ref order")
-        previous = entity.ref
+    for entity in in_ref_order(source.iter_entities(history=history)):
         versions = emitter.entity(entity)
         if wanted:
             written.update(t for v in versions if (t := (entity.ref, v.number)) in wanted)

@@ -183,15 +183,13 @@ def read_container(state: V2State, member: str, plan: V2RestorePlan | None) -> N
     ))  # fmt: skip
 
 
-def read_collection(state: V2State, member: str, codes: dict[str, str], plan: V2RestorePlan | None) -> None:
+def read_collection(state: V2State, member: str, plan: V2RestorePlan | None) -> None:
     doc = state.load(member, CollectionDoc, state.limits.max_toml_size)
     if doc is None:
         return
     c = doc.collection
-    if c.code in codes:
-        state.problem(member, "$.collection.code", f"collection {c.code!r} is also defined in {codes[c.code]}")
+    if not state.register_collection(member, c.code, key_path="$.collection.code"):
         return
-    codes[c.code] = member
     listed: set[str] = set()
     for i, ref in enumerate(c.members):
         if ref in listed:

@@ -37,16 +37,16 @@ from pydantic import ValidationError
 from ...archive.zip_writer import ArchiveWriter
 from ...errors import ArchiveInvalid
 from ...parsing.documents import problems_from
+from ..writing import CHUNK_SIZE
 from .docs import FORMAT, FORMAT_VERSION, ManifestDoc, ManifestMember
 from .layout import MANIFEST
 from .read_state import V2State
 
-__all__ = ["CHUNK_SIZE", "KNOWN_FORMAT_VERSIONS", "ManifestedWriter", "manifest_line", "read_manifest"]
+__all__ = ["KNOWN_FORMAT_VERSIONS", "ManifestedWriter", "manifest_line", "read_manifest"]
 
 KNOWN_FORMAT_VERSIONS = frozenset({FORMAT_VERSION})
 """The format versions this reader knows."""
 
-CHUNK_SIZE = 64 * 1024
 _SPOOL_IN_MEMORY = 4 << 20
 
 

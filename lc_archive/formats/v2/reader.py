@@ -98,7 +98,6 @@ def read_v2(
     plan = head[1] if head is not None else None
     state.plan = plan
     try:
-        codes: dict[str, str] = {}
         has_log = False
         for name in names:
             kind = classify(name).kind
@@ -111,7 +110,7 @@ def read_v2(
             elif kind is MemberKind.CONTAINER:
                 read_container(state, name, plan)
             elif kind is MemberKind.COLLECTION:
-                read_collection(state, name, codes, plan)
+                read_collection(state, name, plan)
             elif kind is MemberKind.PUBLISH_LOG:
                 has_log = True
                 read_publish_log(state, plan)

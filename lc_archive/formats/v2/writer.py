@@ -25,16 +25,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import chain
-from typing import BinaryIO
 
 from ...archive.zip_writer import ArchiveWriter, EntryConflict, is_compressible
 from ...domain import CONTAINER, CONTAINER_TYPES, EntityRecord, MediaRecord, VersionRecord, media_path_problem
 from ...errors import LcArchiveError
 from ...faults import fault_point
 from ...plugins.payload_members import PayloadNames
-from ...stores.base import PackageSource
+from ...stores.base import PackageSource, in_ref_order
+from ..writing import blob_chunks, check_blob
 from .layout import PACKAGE, PUBLISH_LOG, MemberNames
-from .manifest import CHUNK_SIZE, ManifestedWriter
+from .manifest import ManifestedWriter
 from .render import render_collection, render_entity, render_package, render_publish_log
 
 __all__ = ["V2WriteStats", "write_v2"]
@@ -81,11 +81,6 @@ class V2WriteStats:
     def warnings(self) -> list[str]:
         """No warnings in v2."""
         return []
-
-
-def _chunks(blob: BinaryIO) -> Iterator[bytes]:
-    while chunk := blob.read(CHUNK_SIZE):
-        yield chunk
 
 
 class _Emitter:
@@ -163,16 +158,12 @@ class _Emitter:
         try:
             with self.source.open_blob(media.sha256) as blob:
                 size, sha = self.out.add_stream(
-                    member, _chunks(blob), version.created,
+                    member, blob_chunks(blob), version.created,
                     compress=is_compressible(media.path, media.media_type), size=media.size,
                 )  # fmt: skip
         except EntryConflict as exc:  # pragma: no cover (MemberNames hands out free names only)
             raise LcArchiveError(f"entity {entity.ref!r} v{version.number}: {exc}") from exc
-        if size != media.size or sha != media.sha256:
-            raise LcArchiveError(
-                f"blob {media.sha256} for {member!r} is corrupt in the store "
-                f"({size} bytes, sha256 {sha}; expected {media.size} bytes)"
-            )
+        check_blob(member, media, size, sha)
         self.stored.add(sha)
         self.stats.blobs += 1
         self.stats.blob_bytes += size
@@ -206,11 +197,7 @@ def write_v2(
         except ValueError as exc:
             raise LcArchiveError(f"package {package.ref!r}: {exc}") from exc
         emitter.toml(PACKAGE, document, package.updated)
-        previous: str | None = None
-        for entity in source.iter_entities(history="all"):
-            if previous is not None and entity.ref <= previous:
-                raise LcArchiveError(f"store yielded entity {entity.ref!r} after {previous!r}: not in ref order")
-            previous = entity.ref
+        for entity in in_ref_order(source.iter_entities(history="all")):
             emitter.entity(entity)
             fault_point("backup.entity")
             if progress is not None:
