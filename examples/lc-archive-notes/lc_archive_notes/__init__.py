@@ -19,7 +19,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
-from lc_archive.plugins.contract import Issue, PayloadScope, PayloadTarget, PluginSerializer
+from lc_archive.plugins import Issue, PayloadScope, PayloadTarget, PluginSerializer
 
 __all__ = ["Note", "NotesData", "NotesSerializer"]
 

@@ -21,7 +21,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from lc_archive.plugins.contract import Issue, PayloadScope, PayloadTarget, PluginSerializer
+from lc_archive.plugins import Issue, PayloadScope, PayloadTarget, PluginSerializer
 
 __all__ = ["ObjectTag", "TagsData", "TagsSerializer"]
 
