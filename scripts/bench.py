@@ -109,7 +109,7 @@ def _child(argv: list[str]) -> int:
             out.update(entities=result.entities, losses=result.losses)
         else:
             restored = restore(args.archive, store, ref=REF, user="bench")
-            out.update(entities=restored.summary.get("entities"), versions=restored.summary.get("versions"))
+            out.update(entities=restored.archive.entities, versions=restored.archive.versions)
         out["wall_s"] = round(time.perf_counter() - started, 3)
     finally:
         store.close()
