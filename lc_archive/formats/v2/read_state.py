@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from ...domain import EntityRecord
 from ..plan import ArchiveSummary, RestorePlan, Spool
@@ -62,6 +62,7 @@ class Pending:
 class V2State(ReadState):
     """A :class:`~..reading.ReadState` with what the v2 reader also tracks (see :mod:`.reader`)."""
 
+    checksums: ClassVar[bool] = True
     plan: V2RestorePlan | None = None
     listed: dict[str, tuple[int, str]] | None = None
     """name -> (size, sha256) from manifest.json, or None when it is missing or unreadable."""
