@@ -11,6 +11,7 @@ import re
 from typing import Final
 
 __all__ = [
+    "ASCII_CODE_PATTERN",
     "ASCII_CODE_RE",
     "CODE_RE",
     "MAX_CODE_LENGTH",
@@ -24,8 +25,10 @@ __all__ = [
 
 CODE_RE: Final = re.compile(r"^[\w.-]+\Z")
 """openedx-core ``code_field(unicode=True)``: component and container codes."""
-ASCII_CODE_RE: Final = re.compile(r"^[a-zA-Z0-9_.-]+\Z")
-"""openedx-core ``code_field(unicode=False)``: collection codes."""
+ASCII_CODE_PATTERN: Final = r"^[a-zA-Z0-9_.-]+$"
+"""openedx-core ``code_field(unicode=False)``: collection codes (JSON Schema form)."""
+ASCII_CODE_RE: Final = re.compile(ASCII_CODE_PATTERN.removesuffix("$") + r"\Z")
+""":data:`ASCII_CODE_PATTERN` compiled (``\\Z``: no newline before the end)."""
 MAX_CODE_LENGTH: Final = 255
 MAX_REF_LENGTH: Final = 500
 

@@ -36,7 +36,7 @@ from typing import Final
 
 from pydantic import BaseModel
 
-from ..domain.syntax import PLUGIN_NAME_RE
+from ..domain.syntax import PLUGIN_NAME_PATTERN, PLUGIN_NAME_RE
 from ..errors import LcArchiveError
 from .contract import (
     CollectionSerializer,
@@ -89,7 +89,7 @@ _METHODS: Final[dict[str, tuple[str, ...]]] = {
 _SCOPES: Final = frozenset({"package", "entity", "version"})
 _NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}"
 _COMPONENT_ID = re.compile(rf"(?P<ns>{_NAME}):(?:\*|{_NAME})")
-_CONTAINER_ID = re.compile(r"container:[a-z0-9][a-z0-9_.\-]{0,63}")
+_CONTAINER_ID = re.compile(f"container:{PLUGIN_NAME_PATTERN}")  # container type names: plugin-name syntax
 _RESERVED_NAMESPACES: Final = frozenset({"container", "collection", "plugin"})
 
 
@@ -348,7 +348,7 @@ def _check_id(sid: str, kind: str, obj: object) -> None:
     else:
         name = getattr(obj, "name", None)
         if not sid.startswith("plugin:") or PLUGIN_NAME_RE.fullmatch(sid[len("plugin:"):]) is None:
-            raise PluginError(sid, "a plugin's id must be 'plugin:<name>', name matching [a-z0-9][a-z0-9_.-]{0,63}")
+            raise PluginError(sid, f"a plugin's id must be 'plugin:<name>', name matching {PLUGIN_NAME_PATTERN}")
         if name != sid[len("plugin:"):]:
             raise PluginError(sid, f"the plugin's name {name!r} must be the id's name {sid[len('plugin:'):]!r}")
 

@@ -30,6 +30,7 @@ from ...domain.fields import (
     UtcDatetime,
     VersionNumber,
 )
+from ...domain.syntax import ASCII_CODE_PATTERN
 from ...parsing.documents import problems_from, toml_path
 
 __all__ = [
@@ -250,7 +251,7 @@ class ContainerDoc(_Table):
 class CollectionTable(_Table):
     """`[collection]`."""
 
-    code: Annotated[AsciiCode, Field(min_length=1, max_length=255, pattern=r"^[a-zA-Z0-9_.-]+$")]
+    code: Annotated[AsciiCode, Field(min_length=1, max_length=255, pattern=ASCII_CODE_PATTERN)]
     """The collection code: ASCII letters, digits, `_`, `.` and `-`."""
     title: Title
     description: Description
