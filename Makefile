@@ -5,7 +5,9 @@ PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
 OUT      ?= out
 PEER_DIR ?= $(abspath ../shared/peer)
-BENCH_N  ?= 10000
+# make bench: N = 200, 2,000, 10,000 (BENCH_FULL=1 adds 100,000); BENCH_N=1000 (or 500,5000) for a quick run.
+comma := ,
+BENCH_SIZES := $(if $(BENCH_N),$(BENCH_N),200,2000,10000$(if $(BENCH_FULL),$(comma)100000))
 
 .PHONY: all venv lint test test-fast demo bench testdata peer clean
 
@@ -39,7 +41,7 @@ demo: $(STAMP)
 	$(PY) scripts/demo.py --sample testdata/sample-library.zip --work $(OUT)/demo
 
 bench: $(STAMP)
-	$(PY) scripts/bench.py --components $(BENCH_N) --seed 1 --out bench-out/report.json
+	$(PY) scripts/bench.py --sizes $(BENCH_SIZES) --seed 1 --out bench-out/report.json $(BENCH_ARGS)
 
 testdata: $(STAMP)
 	$(PY) testdata/build_sample.py
