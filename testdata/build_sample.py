@@ -1,7 +1,8 @@
 """Build ``testdata/sample-library.zip``: a small library that exercises every feature of a v1 archive.
 
 The library (``lib:Demo:SAMPLE``) is authored into a temporary SQLite store with the authoring API and
-a fixed clock, then backed up with ``lc_archive.usecases.backup.backup(..., format="v1", created_at=<fixed>)``.
+a fixed clock, then backed up with ``lc_archive.usecases.backup.backup(..., format="v1", created_at=<fixed>,
+directory_entries=True)`` (openedx-core's exact layout, directory entries included, as the spec shows it).
 Nothing depends on the time, the machine or the temporary path, so running this script twice gives
 byte-identical archives (``--check`` verifies that against the committed file).
 
@@ -256,7 +257,7 @@ def build_sample(out: Path = DEFAULT_OUT) -> Path:
             with store.author(REF, user="alice", create={"title": TITLE, "description": DESCRIPTION},
                               clock=SyntheticClock(START, 61)) as a:  # fmt: skip
                 author_sample(a)
-            backup(store, REF, out, format="v1", created_at=BACKUP_AT)
+            backup(store, REF, out, format="v1", created_at=BACKUP_AT, directory_entries=True)
         finally:
             store.close()
     return out

@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--created-by", help="user name recorded as the archive's author")
     b.add_argument("--created-by-email", help="e-mail recorded with --created-by")
     b.add_argument("--origin-server", help="server name recorded in the archive")
+    b.add_argument("--directory-entries", action="store_true",
+                   help="v1: also write openedx-core's directory entries (its exact layout; not needed to "
+                        "restore there)")
     b.set_defaults(func="stores:cmd_backup")
 
     r = sub.add_parser("restore", parents=[common], help="restore an archive as a new package")
@@ -121,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--format", choices=["v1", "v2"], required=True, help="format of OUT")
     c.add_argument("--created-at", help="backup timestamp of OUT (ISO 8601; default: IN's own)")
     c.add_argument("--workdir", help="directory for the temporary store (default: the system temp dir)")
+    c.add_argument("--directory-entries", action="store_true",
+                   help="v1: also write openedx-core's directory entries (its exact layout)")
     add_limit_flags(c)
     c.set_defaults(func="archives:cmd_convert")
 

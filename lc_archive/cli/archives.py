@@ -113,7 +113,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     created_at = datetime.fromisoformat(args.created_at) if args.created_at else None
     with progress(args) as bars:
         result = convert(Path(args.input), Path(args.output), format=args.format, created_at=created_at,
-                         limits=limits_of(args), progress=bars,
+                         limits=limits_of(args), progress=bars, directory_entries=args.directory_entries,
                          workdir=Path(args.workdir) if args.workdir else None)
     data = result.as_dict()
 

@@ -22,7 +22,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
         result = backup(store, args.ref, Path(args.output), format=args.format, created_at=created_at,
                         created_by=args.created_by, created_by_email=args.created_by_email,
                         origin_server=args.origin_server, progress=bars,
-                        collections=args.collection or (), entities=args.entity or ())
+                        collections=args.collection or (), entities=args.entity or (),
+                        directory_entries=args.directory_entries)
     data = result.as_dict()
 
     def human() -> None:

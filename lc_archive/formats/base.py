@@ -71,9 +71,11 @@ class ArchiveFormat(ABC):
     @abstractmethod
     def write(self, source: PackageSource, out: ArchiveWriter, *, created_at: datetime, created_by: str | None = None,
               created_by_email: str | None = None, origin_server: str | None = None,
-              progress: Callable[[int], None] | None = None, exact_losses: bool = False) -> WriteStats:
+              progress: Callable[[int], None] | None = None, exact_losses: bool = False,
+              directory_entries: bool = False) -> WriteStats:
         """Write ``source``'s package to ``out`` (left open for the caller to close).
 
         ``created_at`` is the backup time; ``exact_losses`` asks a format that cannot carry everything
-        to read every version so that its loss report is exact.
+        to read every version so that its loss report is exact; ``directory_entries`` asks a format
+        whose reference layout has directory entries (v1) to write them too.
         """

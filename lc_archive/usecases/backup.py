@@ -125,6 +125,7 @@ def backup(
     collections: Sequence[str] = (),
     entities: Sequence[str] = (),
     exact_losses: bool = False,
+    directory_entries: bool = False,
 ) -> BackupResult:
     """Write package ``ref`` of ``store`` to ``output`` (replaced atomically).
 
@@ -133,6 +134,8 @@ def backup(
     descendants and the code libraries they depend on (:mod:`lc_archive.usecases.selection`).
     ``exact_losses`` (v1 only) reads every version, not just the written ones, so that the loss report
     counts the versions v1 leaves out exactly instead of as a lower bound.
+    ``directory_entries`` (v1 only) writes openedx-core's directory entries too, for its exact layout;
+    by default they are left out (openedx-core restores such archives to the same state).
     """
     started = time.perf_counter()
     archive_format = get_format(format)  # LcArchiveError for an unknown name, before anything is touched
@@ -151,7 +154,8 @@ def backup(
                 writer = ArchiveWriter(fileobj)
                 stats = archive_format.write(source, writer, created_at=when, created_by=created_by,
                                              created_by_email=created_by_email, origin_server=origin_server,
-                                             progress=progress.advance, exact_losses=exact_losses)
+                                             progress=progress.advance, exact_losses=exact_losses,
+                                             directory_entries=directory_entries)
                 fault_point("backup.entries_written")
                 writer.close()
                 fault_point("backup.before_rename")

@@ -88,12 +88,15 @@ def convert(
     limits: Limits = DEFAULT_LIMITS,
     progress: Progress = NULL_PROGRESS,
     workdir: Path | None = None,
+    directory_entries: bool = False,
 ) -> ConvertResult:
     """Write archive ``src`` (v1 or v2) to ``dst`` in ``format``; return what was written and lost.
 
     ``src`` is validated completely first (``ArchiveInvalid`` lists every problem; nothing is
     written). ``created_at`` defaults to ``src``'s own, so the output is reproducible. ``dst`` is
     replaced atomically. The scratch store lives under ``workdir`` (default: the system temp dir).
+    ``directory_entries`` (v1) writes openedx-core's directory entries too
+    (see :func:`~lc_archive.usecases.backup.backup`).
     """
     started = time.perf_counter()
     source_path, output = Path(src), Path(dst)
@@ -101,7 +104,8 @@ def convert(
         archive = store.restored.archive
         when = to_utc(created_at) if created_at is not None else archive.created_at
         result = backup(store, ref, output, format=format, created_at=when, exact_losses=True,
-                        created_by=archive.created_by, origin_server=archive.origin_server, progress=progress)
+                        created_by=archive.created_by, origin_server=archive.origin_server, progress=progress,
+                        directory_entries=directory_entries)
     # Written from every version (exact_losses), the writer's sentences are exact, one per kind, in order.
     losses = [Loss(kind, n, message) for (kind, n), message in zip(result.loss_counts.items(), result.losses,
                                                                    strict=True)]

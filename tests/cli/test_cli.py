@@ -113,7 +113,14 @@ def test_backup_inspect_state(tmp_path: Path, store_file: Path, capsys: pytest.C
     assert names[0] == "package.toml" and names[-1] == "manifest.json"
     assert main(["backup", url, "lib:Org:EXISTING", "-o", str(tmp_path / "v1.zip"), "--format", "v1", "-q"]) == 0
     capsys.readouterr()
-    assert zipfile.ZipFile(tmp_path / "v1.zip").namelist()[:3] == ["package.toml", "entities/", "collections/"]
+    names = zipfile.ZipFile(tmp_path / "v1.zip").namelist()
+    assert names[0] == "package.toml" and not any(n.endswith("/") for n in names)  # no directory entries
+    assert main(["backup", url, "lib:Org:EXISTING", "-o", str(tmp_path / "v1d.zip"), "--format", "v1", "-q",
+                 "--directory-entries"]) == 0
+    capsys.readouterr()
+    exact = zipfile.ZipFile(tmp_path / "v1d.zip").namelist()
+    assert exact[:3] == ["package.toml", "entities/", "collections/"]
+    assert [n for n in exact if not n.endswith("/")] == names
     assert main(["inspect", str(out_zip), "--json"]) == 0
     inspected = json.loads(capsys.readouterr().out)
     assert {e["ref"]: e["versions"] for e in inspected["entity_list"]}["xblock.v1:html:intro"] == [1, 2]

@@ -6,12 +6,14 @@
    the exact, documented difference.
 2. Our v1 backup of each restored package restores in openedx-core itself, to the same state that
    openedx-core reaches from its own archive (or, where openedx-core cannot restore its own archive,
-   to the original content).
+   to the original content), both ways: without directory entries (the default) and with them
+   (``directory_entries=True``, openedx-core's exact layout).
 """
 
 from __future__ import annotations
 
 import json
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -87,12 +89,20 @@ def test_our_v1_backup_restores_in_openedx_core(name: str, peer_dir: Path, peer_
     zip_path = peer_dir / name
     stem = zip_path.name.removesuffix(".zip")
     store, ours = _restore_here(zip_path, tmp_path)
-    ours_zip = tmp_path / "ours.zip"
+    ours_zip, exact_zip = tmp_path / "ours.zip", tmp_path / "ours-exact.zip"
     backup(store, REF, ours_zip, format="v1", created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    backup(store, REF, exact_zip, format="v1", created_at=datetime(2026, 1, 1, tzinfo=UTC), directory_entries=True)
     store.close()
+    with zipfile.ZipFile(ours_zip) as compact, zipfile.ZipFile(exact_zip) as exact:
+        assert not any(i.is_dir() for i in compact.infolist())
+        assert any(i.is_dir() for i in exact.infolist())
+        assert [n for n in exact.namelist() if not n.endswith("/")] == compact.namelist()
 
     got = peer_restore(peer_dir, peer_python, ours_zip, tmp_path / "peer-ours.sqlite3")
     assert got["status"] == "success", got["errors"]
+    got_exact = peer_restore(peer_dir, peer_python, exact_zip, tmp_path / "peer-exact.sqlite3")
+    assert got_exact["status"] == "success", got_exact["errors"]
+    assert state_json(got_exact["state"]) == state_json(got["state"])
 
     recorded = zip_path.with_name(f"{stem}.restored.state.json")
     if recorded.exists():

@@ -42,6 +42,8 @@ class V1Format(ArchiveFormat):
 
     def write(self, source: PackageSource, out: ArchiveWriter, *, created_at: datetime, created_by: str | None = None,
               created_by_email: str | None = None, origin_server: str | None = None,
-              progress: Callable[[int], None] | None = None, exact_losses: bool = False) -> V1WriteStats:
+              progress: Callable[[int], None] | None = None, exact_losses: bool = False,
+              directory_entries: bool = False) -> V1WriteStats:
         return write_v1(source, out, created_at=created_at, created_by=created_by, created_by_email=created_by_email,
-                        origin_server=origin_server, progress=progress, history="all" if exact_losses else "current")
+                        origin_server=origin_server, progress=progress, history="all" if exact_losses else "current",
+                        directory_entries=directory_entries)

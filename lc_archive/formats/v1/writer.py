@@ -1,14 +1,20 @@
 """Write a learning package as a v1 archive, in openedx-core 1.15.2's exact layout and entry order.
 
-Entry order (format spec §2.5): ``package.toml``, ``entities/``, ``collections/``; then every entity
-in ref order: a container as ``entities/<name>.toml``; a component as its missing ancestor
-directories, ``entities/<ns>/<type>/<name>.toml``, then for the draft and then the published version
-(if different) the directories ``<name>/``, ``<name>/component_versions/``, ``v<N>/``, ``v<N>/static/``
-(always) and the version's media files in media order, each preceded by its missing directories;
-then ``collections/<name>.toml`` for every enabled collection in creation order; finally the plugin
-payloads (``plugins/<plugin>/...json``, byte for byte, see :mod:`..plugin_members`; openedx-core's
-reader ignores them). File names come
-from one :class:`~.names.NameAllocator` (entities by ref, then collections).
+Entry order (format spec §5.1): ``package.toml``; then every entity in ref order: a container as
+``entities/<name>.toml``; a component as ``entities/<ns>/<type>/<name>.toml``, then for the draft and
+then the published version (if different) the version's media files in media order under
+``<name>/component_versions/v<N>/``; then ``collections/<name>.toml`` for every enabled collection in
+creation order; finally the plugin payloads (``plugins/<plugin>/...json``, byte for byte, see
+:mod:`..plugin_members`; openedx-core's reader ignores them). File names come from one
+:class:`~.names.NameAllocator` (entities by ref, then collections).
+
+Directory entries (spec §5.2) are left out by default: openedx-core 1.15.2 restores an archive without
+them to exactly the same state (``tests/test_peer_compat.py`` proves it on every archive it wrote), and
+they were a third of a v1 archive's members. ``directory_entries=True`` writes them as openedx-core
+does, for its exact layout: ``entities/`` and ``collections/`` after ``package.toml``, a component's
+missing ancestor directories before its TOML, ``<name>/``, ``<name>/component_versions/``,
+``v<N>/`` and ``v<N>/static/`` (always) before a version's media, and each file's missing directories
+before it.
 
 Entry timestamps (spec §2.4): ``package.toml`` and the two top directories get the package's
 ``updated``; an entity TOML (and the directories first created for it) gets the latest of
@@ -29,7 +35,7 @@ and checked against their size and SHA-256; entities are streamed from the store
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -88,6 +94,21 @@ class V1WriteStats:
         return [WARNINGS[k].format(n=n) for k, n in self.warning_counts.items()]
 
 
+def _directory_clash(paths: Iterable[str]) -> str | None:
+    """The first media path (in sorted order) that is also a directory of another path of the same
+    version; ``static`` always is one (openedx-core's layout has ``v<N>/static/``). Checked here because
+    without directory entries the archive writer cannot see such a clash."""
+    files = set(paths)
+    directories = {"static"}
+    for path in files:
+        cut = path.find("/")
+        while cut != -1:
+            directories.add(path[:cut])
+            cut = path.find("/", cut + 1)
+    clashes = files & directories
+    return min(clashes) if clashes else None
+
+
 def _dir_problem(segment: str) -> bool:
     return not segment or segment in (".", "..") or any(c in segment for c in "/\\\x00")
 
@@ -99,9 +120,10 @@ def _has_edge_space(text: str) -> bool:
 class _Emitter:
     """The state of one archive being written (names, counters)."""
 
-    def __init__(self, source: PackageSource, out: ArchiveWriter, losses: V1Losses) -> None:
+    def __init__(self, source: PackageSource, out: ArchiveWriter, losses: V1Losses, *, directories: bool) -> None:
         self.source = source
         self.out = out
+        self.directories = directories
         self.names = NameAllocator()
         self.stats = V1WriteStats()
         self.losses = losses
@@ -109,7 +131,10 @@ class _Emitter:
         self._last_parent = ""
 
     def dirs_for(self, name: str, when: datetime) -> None:
-        """Emit every missing ancestor directory of ``name`` (and ``name`` itself if it ends in /)."""
+        """Emit every missing ancestor directory of ``name`` (and ``name`` itself if it ends in /), when
+        directory entries are written at all."""
+        if not self.directories:
+            return
         parent = name[: name.rfind("/") + 1]
         if parent == self._last_parent:  # its ancestors were all emitted for the previous member
             return
@@ -178,8 +203,12 @@ class _Emitter:
     def component_version(self, entity: EntityRecord, root: str, version: VersionRecord) -> None:
         self.dirs_for(root, version.created)
         self.dirs_for(root + "static/", version.created)
+        clash = _directory_clash(m.path for m in version.media if not m.path.endswith(".toml"))
         for media in version.media:
             problem = media_path_problem(media.path)
+            if problem is None and media.path == clash:
+                problem = (f"media path {media.path!r} is also a directory of the version (a file and a "
+                           "directory would share a name)")
             if problem:
                 raise LcArchiveError(
                     f"entity {entity.ref!r} v{version.number}: {problem}; refusing to write it into an archive"
@@ -241,16 +270,19 @@ def write_v1(
     origin_server: str | None = None,
     progress: Callable[[int], None] | None = None,
     history: History = "current",
+    directory_entries: bool = False,
 ) -> V1WriteStats:
     """Write ``source``'s package to ``out`` as a v1 archive and return what was written and lost.
 
     ``history="all"`` reads every version (v1 still writes only the draft and published ones) so that
     the loss report counts the versions left out exactly; the default reads only what is written.
+    ``directory_entries`` writes openedx-core's directory entries too (its exact layout; see above).
 
     ``created_at`` is the backup time (``[meta].created_at``). ``progress`` is called with ``1`` after
     each entity (an increment, as ``Progress.advance`` takes). ``out`` is left open for the caller to close.
     """
-    emitter = _Emitter(source, out, V1Losses(created_at, complete_history=history == "all"))
+    emitter = _Emitter(source, out, V1Losses(created_at, complete_history=history == "all"),
+                       directories=directory_entries)
     package = source.package
     start = out.entries
     emitter.warnings["whitespace"] += _has_edge_space(package.title) + _has_edge_space(package.description)

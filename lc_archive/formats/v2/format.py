@@ -35,7 +35,9 @@ class V2Format(ArchiveFormat):
 
     def write(self, source: PackageSource, out: ArchiveWriter, *, created_at: datetime, created_by: str | None = None,
               created_by_email: str | None = None, origin_server: str | None = None,
-              progress: Callable[[int], None] | None = None, exact_losses: bool = False) -> V2WriteStats:
-        """v2 keeps no site identities (no e-mail) and loses nothing (``exact_losses`` is moot)."""
+              progress: Callable[[int], None] | None = None, exact_losses: bool = False,
+              directory_entries: bool = False) -> V2WriteStats:
+        """v2 keeps no site identities (no e-mail), loses nothing (``exact_losses`` is moot) and has no
+        directory entries (``directory_entries`` is moot)."""
         return write_v2(source, out, created_at=created_at, created_by=created_by, origin_server=origin_server,
                         progress=progress)

@@ -169,7 +169,7 @@ EXPECTED = [
 
 
 def test_layout_order_and_names(store: SqlStore) -> None:
-    data, stats = backup(store)
+    data, stats = backup(store, directory_entries=True)
     zf = zipfile.ZipFile(io.BytesIO(data))
     assert zf.namelist() == EXPECTED
     assert stats.members == len(EXPECTED)
@@ -180,8 +180,21 @@ def test_layout_order_and_names(store: SqlStore) -> None:
     assert zf.testzip() is None
 
 
+def test_no_directory_entries_by_default(store: SqlStore) -> None:
+    exact = zipfile.ZipFile(io.BytesIO(backup(store, directory_entries=True)[0]))
+    data, stats = backup(store)
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    files = [n for n in EXPECTED if not n.endswith("/")]
+    assert zf.namelist() == files
+    assert stats.members == len(files)
+    for mine, theirs in zip(zf.infolist(), [i for i in exact.infolist() if not i.is_dir()], strict=True):
+        assert (mine.filename, mine.date_time, mine.CRC, mine.compress_type) == (
+            theirs.filename, theirs.date_time, theirs.CRC, theirs.compress_type)
+    assert zf.testzip() is None
+
+
 def test_entry_attributes_and_compression(store: SqlStore) -> None:
-    zf = zipfile.ZipFile(io.BytesIO(backup(store)[0]))
+    zf = zipfile.ZipFile(io.BytesIO(backup(store, directory_entries=True)[0]))
     for info in zf.infolist():
         name = info.filename
         assert info.external_attr == 0o600 << 16
@@ -194,7 +207,7 @@ def test_entry_attributes_and_compression(store: SqlStore) -> None:
 
 
 def test_timestamps(store: SqlStore) -> None:
-    zf = zipfile.ZipFile(io.BytesIO(backup(store)[0]))
+    zf = zipfile.ZipFile(io.BytesIO(backup(store, directory_entries=True)[0]))
     with store.read(REF) as source:
         package = source.package
         ents = {e.ref: e for e in source.iter_entities()}
@@ -350,10 +363,10 @@ def component(code: str, media: list[MediaRecord], *, type_: str = "html", ns: s
     )  # fmt: skip
 
 
-def write_fake(source: FakeSource) -> bytes:
+def write_fake(source: FakeSource, *, directory_entries: bool = False) -> bytes:
     buffer = io.BytesIO()
     with ArchiveWriter(buffer) as out:
-        write_v1(source, out, created_at=T0)
+        write_v1(source, out, created_at=T0, directory_entries=directory_entries)
     return buffer.getvalue()
 
 
@@ -369,6 +382,14 @@ def test_hostile_media_paths_are_refused(path: str) -> None:
     source = FakeSource(PACKAGE, [component("c1", [media])], blobs={sha: data})
     with pytest.raises(LcArchiveError, match=re.escape("xblock.v1:html:c1")):
         write_fake(source)
+
+
+@pytest.mark.parametrize("directory_entries", [False, True])
+def test_file_that_is_also_a_directory_is_refused(directory_entries: bool) -> None:
+    items = [blob("static/a", b"x"), blob("static/a/b.png", b"y")]
+    source = FakeSource(PACKAGE, [component("c1", [m for m, _, _ in items])], blobs={s: d for _, s, d in items})
+    with pytest.raises(LcArchiveError, match=r"'xblock.v1:html:c1' v1: media path 'static/a' is also a directory"):
+        write_fake(source, directory_entries=directory_entries)
 
 
 @pytest.mark.parametrize(("ns", "type_"), [("", "html"), ("xblock.v1", ""), ("a/b", "html"), ("..", "html")])
@@ -481,7 +502,7 @@ def test_same_layout_as_every_peer_archive(peer_dir: Path) -> None:
             # a .toml asset (left out here, see test_openedx_core_hazards_are_reported)
             continue
         with zipfile.ZipFile(path) as zf:
-            ours = zipfile.ZipFile(io.BytesIO(write_fake(source_from_peer_archive(zf))))
+            ours = zipfile.ZipFile(io.BytesIO(write_fake(source_from_peer_archive(zf), directory_entries=True)))
             assert ours.namelist() == zf.namelist(), path.name
             for theirs, mine in zip(zf.infolist(), ours.infolist(), strict=True):
                 # media files (and directories made for them) carry Media.created in openedx-core
