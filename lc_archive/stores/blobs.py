@@ -20,6 +20,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from ..errors import StoreError
 from ..faults import fault_point
+from .bulk import insert_rows_ignoring_duplicates
 from .schema import CHUNK_SIZE, blob, blob_chunk
 
 __all__ = ["BlobWriter"]
@@ -58,10 +59,23 @@ class BlobWriter:
             return self.put_bytes(bytes(chunks))
         if isinstance(chunks, list | tuple) and sum(len(part) for part in chunks) <= CHUNK_SIZE:
             return self.put_bytes(b"".join(chunks))  # already in memory: no need to spool
-        digest = hashlib.sha256()
+        parts = iter(chunks)
+        head: list[bytes] = []  # up to one chunk is gathered in memory; only a larger blob is spooled
         size = 0
+        for part in parts:
+            head.append(bytes(part))
+            size += len(part)
+            if size > CHUNK_SIZE:
+                break
+        else:
+            return self.put_bytes(head[0] if len(head) == 1 else b"".join(head))
+        digest = hashlib.sha256()
         with SpooledTemporaryFile(max_size=CHUNK_SIZE) as spool:
-            for part in chunks:
+            for part in head:
+                digest.update(part)
+                spool.write(part)
+            del head
+            for part in parts:
                 digest.update(part)
                 spool.write(part)
                 size += len(part)
@@ -123,10 +137,9 @@ class BlobWriter:
         existing = self._stored(pending)
         new = [(sha, data) for sha, data in pending.items() if sha not in existing]
         if new:
-            self._conn.execute(self._insert_blob, [{"sha256": s, "size": len(d)} for s, d in new])
-            chunks = [{"sha256": s, "seq": 0, "data": d} for s, d in new if d]
-            if chunks:
-                self._conn.execute(self._insert_chunk, chunks)
+            insert_rows_ignoring_duplicates(self._conn, blob, [{"sha256": s, "size": len(d)} for s, d in new])
+            insert_rows_ignoring_duplicates(self._conn, blob_chunk, [{"sha256": s, "seq": 0, "data": d}
+                                                                     for s, d in new if d])
             fault_point("sink.blob_rows")
 
 

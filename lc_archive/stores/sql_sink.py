@@ -26,6 +26,7 @@ from ..errors import PackageExists, StoreError
 from ..faults import fault_point
 from .base import PackageSink
 from .blobs import BlobWriter
+from .bulk import insert_rows, reserve_ids
 from .schema import (
     child,
     collection,
@@ -68,20 +69,15 @@ def create_package(conn: Connection, record: PackageRecord) -> int:
 def insert_with_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
     """Insert rows into a table with an integer ``id`` key; return the new ids in row order.
 
-    PostgreSQL: one ``INSERT ... RETURNING`` per batch, ordered by parameter. SQLite: the write
-    transaction (``BEGIN IMMEDIATE``) holds the database's only write lock, so the ids after
-    ``max(id)`` are ours to assign, the way SQLite itself would, in one plain ``executemany``.
+    The ids are reserved first (:func:`~.bulk.reserve_ids`: the table's sequence on PostgreSQL; on
+    SQLite the ids after ``max(id)``, ours to assign since the write transaction holds the database's
+    only write lock), then the rows go in bulk (:func:`~.bulk.insert_rows`: ``COPY`` on PostgreSQL).
     """
-    if not rows:
-        return []
-    if conn.dialect.name != "sqlite":
-        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return [int(i) for i in conn.execute(stmt, rows).scalars()]
-    start = next_id(conn, table)
-    for i, row in enumerate(rows, start):
+    ids = reserve_ids(conn, table, len(rows))
+    for row, i in zip(rows, ids, strict=True):
         row["id"] = i
-    conn.execute(insert(table), rows)
-    return list(range(start, start + len(rows)))
+    insert_rows(conn, table, rows)
+    return ids
 
 
 def next_id(conn: Connection, table: Table) -> int:
@@ -153,7 +149,7 @@ class SqlSink(PackageSink):
                 if getattr(e, attr) is not None or getattr(e, deleted)
             ]
             if pointers:
-                conn.execute(insert(table), pointers)
+                insert_rows(conn, table, pointers)
         fault_point("sink.pointer_rows")
 
     def _check_batch(self, batch: tuple[EntityRecord, ...]) -> None:
@@ -187,10 +183,8 @@ class SqlSink(PackageSink):
                     self._children.append((vid, pos, c.ref, c.pinned))
                 else:
                     crows.append(_child_row(vid, pos, cid, c.pinned))
-        if mrows:
-            self._conn.execute(insert(media), mrows)
-        if crows:
-            self._conn.execute(insert(child), crows)
+        insert_rows(self._conn, media, mrows)
+        insert_rows(self._conn, child, crows)
 
     def add_collections(self, collections: Iterable[CollectionRecord]) -> None:
         """Insert collections; members are resolved now or, if not added yet, by :meth:`finish`."""
@@ -230,7 +224,7 @@ class SqlSink(PackageSink):
                         raise StoreError(f"plugin payload {p.plugin!r} names {p.entity!r}, not an entity here")
                 rows.append({"package_id": self._package_id, "plugin": p.plugin, "entity_id": entity_id,
                              "version_number": p.version, "schema_version": p.schema_version, "body": p.body})
-            self._conn.execute(insert(payload), rows)
+            insert_rows(self._conn, payload, rows)
             fault_point("sink.payloads")
 
     def _flush_resolved(self) -> None:
@@ -261,9 +255,9 @@ class SqlSink(PackageSink):
         self._flush_resolved()
         fault_point("sink.finished")
 
-    def _insert(self, table: Any, rows: Iterable[dict[str, Any]]) -> None:
+    def _insert(self, table: Table, rows: Iterable[dict[str, Any]]) -> None:
         for part in batched(rows, 10_000):
-            self._conn.execute(insert(table), list(part))
+            insert_rows(self._conn, table, part)
 
 
 def _child_row(version_id: int, position: int, entity_id: int, pinned: int | None) -> dict[str, Any]:

@@ -86,6 +86,7 @@ class SqlSource(PackageSource):
         self._id = int(row.id)
         self._blob_cache: dict[str, bytes] = {}
         self._wants_blobs = False  # set by the first open_blob: only backups pay for the prefetch
+        self._batch_media: list[MediaRecord] = []  # the current batch's media, until the first open_blob
 
     def entity_count(self) -> int:
         """Number of entities in the package."""
@@ -112,8 +113,11 @@ class SqlSource(PackageSource):
 
     def _entities(self, rows: Sequence[Any], history: History) -> Iterator[EntityRecord]:
         versions = self._versions([r.id for r in rows], history)
+        batch_media = [m for vs in versions.values() for v in vs for m in v.media]
         if self._wants_blobs:
-            self._prefetch(m for vs in versions.values() for v in vs for m in v.media)
+            self._prefetch(batch_media)
+        else:
+            self._batch_media = batch_media
         for r in rows:
             yield EntityRecord(
                 ref=r.ref,
@@ -271,7 +275,10 @@ class SqlSource(PackageSource):
 
         Small blobs of the current entity batch come from a bounded prefetch made for the batch.
         """
-        self._wants_blobs = True
+        if not self._wants_blobs:  # the first blob a backup opens: prefetch the rest of this batch too
+            self._wants_blobs = True
+            self._prefetch(self._batch_media)
+            self._batch_media = []
         cached = self._blob_cache.get(sha256)
         if cached is not None:
             return nullcontext(io.BytesIO(cached))
