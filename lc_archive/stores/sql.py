@@ -52,6 +52,10 @@ _UPGRADABLE = frozenset({1})
 __all__ = ["BlobWriter", "SqlStore", "create_package", "insert_with_ids", "open_store"]
 
 _WRITE = "lc_archive_write"
+_CACHE_KIB = 16 * 1024
+"""SQLite's page cache per connection. 64 MiB was no faster for restores and backups of 20,000
+components (CPU time within 3 %, at 8 and 16 MiB alike) and cost 48 MiB more peak memory; SQLite's
+own default, 2 MiB, makes every random-key insert (blob hashes) a page read once the indexes outgrow it."""
 _DIALECTS = ("sqlite", "postgresql")
 
 
@@ -79,7 +83,7 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         dbapi_connection.isolation_level = None  # no implicit BEGIN/COMMIT from the driver
         cursor = dbapi_connection.cursor()
-        for pragma in ("foreign_keys=ON", "journal_mode=DELETE", "synchronous=FULL", "cache_size=-65536"):
+        for pragma in ("foreign_keys=ON", "journal_mode=DELETE", "synchronous=FULL", f"cache_size=-{_CACHE_KIB}"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
