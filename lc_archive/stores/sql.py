@@ -55,7 +55,9 @@ _WRITE = "lc_archive_write"
 _CACHE_KIB = 16 * 1024
 """SQLite's page cache per connection. 64 MiB was no faster for restores and backups of 20,000
 components (CPU time within 3 %, at 8 and 16 MiB alike) and cost 48 MiB more peak memory; SQLite's
-own default, 2 MiB, makes every random-key insert (blob hashes) a page read once the indexes outgrow it."""
+own default, 2 MiB, makes every random-key insert (blob hashes) a page read once the indexes outgrow it.
+A write transaction that outgrows the cache spills pages to the database file and holds SQLite's
+exclusive lock from then on, so readers of the same file wait for the commit (as they did past 64 MiB)."""
 _DIALECTS = ("sqlite", "postgresql")
 
 

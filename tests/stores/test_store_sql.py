@@ -262,8 +262,6 @@ def test_put_blob_streams_in_bounded_memory(store: SqlStore) -> None:
     try:
         with store.write(pkg()) as sink:
             sha, size = sink.put_blob(pieces())
-            with store.engine.connect():
-                pass
             peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -274,6 +272,15 @@ def test_put_blob_streams_in_bounded_memory(store: SqlStore) -> None:
         while data := f.read(MiB // 3):
             digest.update(data)
         assert digest.hexdigest() == sha
+
+
+def test_a_reader_connects_during_a_write_that_fits_the_page_cache(store: SqlStore) -> None:
+    # A write transaction larger than SQLite's page cache (16 MiB) spills pages to the database file and
+    # takes the exclusive lock from then on (rollback journal); a smaller one leaves readers alone.
+    with store.write(pkg()) as sink:
+        sink.put_blob([bytes(range(256)) * 4096 * 4])  # 4 MiB
+        with store.engine.connect() as other:
+            assert other.exec_driver_sql("SELECT count(*) FROM lc_package").scalar_one() == 0
 
 
 def test_history_must_be_known(store: SqlStore) -> None:
