@@ -30,6 +30,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from types import TracebackType
 from typing import IO, BinaryIO, NoReturn
@@ -42,6 +43,7 @@ from .compression import is_compressible
 from .names import NOT_NFC, fold, name_problem
 from .zip_entry import DATA_DESCRIPTOR, UTF8, ZIP64_VERSION, Entry, dos_date_time, too_large
 from .zip_format import EOCD, EOCD_SIG, STORED, Z64_EOCD, Z64_EOCD_SIG, Z64_LOCATOR, Z64_LOCATOR_SIG
+from .zip_packer import MAX_ENTRY, Packer, cores_available
 
 __all__ = ["ArchiveWriter", "EntryConflict", "atomic_output", "is_compressible"]
 
@@ -93,15 +95,20 @@ class ArchiveWriter:
       its data is written as it comes, and the header is patched at the end: one seek back, one
       forward (zipfile seeks three times for every entry). On an unseekable output, data descriptors
       are used instead, as zipfile does, and nothing seeks;
-    * each central directory record is packed once, when its entry is written, into one bytearray.
+    * each central directory record is packed once, when its entry is written, into one bytearray;
+    * on a machine with more than one CPU (``background=None``, the default; ``True``/``False`` force
+      it), entries of up to 256 KiB are packed (CRC-32, DEFLATE) on a worker thread, in batches, while
+      the caller produces the next ones, and written in call order (:mod:`.zip_packer`): zlib releases
+      the GIL, so this uses a second core, and the bytes are the same. Names are still checked and
+      claimed at the call, so errors are raised where they were.
 
-    Memory: about 1 MiB of output not yet written, the streamed entry being gathered (the DEFLATE
-    output of at most 1 MiB of input, plus one chunk), up to 4 MiB of central directory records (the
-    rest waits in a temporary file, where zipfile kept a ``ZipInfo`` per entry), and one dictionary
-    entry per name for the duplicate and case-collision checks.
+    Memory: about 1 MiB of output not yet written, up to about 1.5 MiB of small entries being packed,
+    the streamed entry being gathered (the DEFLATE output of at most 1 MiB of input, plus one chunk), up
+    to 4 MiB of central directory records (the rest waits in a temporary file, where zipfile kept a
+    ``ZipInfo`` per entry), and one dictionary entry per name for the duplicate and case-collision checks.
     """
 
-    def __init__(self, target: str | os.PathLike[str] | BinaryIO) -> None:
+    def __init__(self, target: str | os.PathLike[str] | BinaryIO, *, background: bool | None = None) -> None:
         self._own = isinstance(target, (str, os.PathLike))
         fp: BinaryIO
         if isinstance(target, (str, os.PathLike)):
@@ -141,6 +148,9 @@ class ArchiveWriter:
         """Number of entries written so far."""
         self.bytes_in = 0
         """Uncompressed bytes written so far."""
+        if background is None:
+            background = cores_available() > 1
+        self._packer = Packer(self._whole) if background else None
 
     def __enter__(self) -> ArchiveWriter:
         return self
@@ -158,7 +168,11 @@ class ArchiveWriter:
         """A directory entry; ``name`` must end in ``/``."""
         if not name.endswith("/"):
             raise EntryConflict(f"directory entry {name!r} must end with '/'")
-        self._whole(self._entry(name, when, _STORED, 0), 0, (), 0, 0)
+        entry = self._entry(name, when, _STORED, 0)
+        if self._packer is not None:
+            self._packer.add(entry, b"", False)
+        else:
+            self._whole(entry, 0, (), 0, 0)
         self.entries += 1
 
     def add_bytes(self, name: str, data: bytes, when: datetime, *, compress: bool) -> None:
@@ -168,6 +182,13 @@ class ArchiveWriter:
             raise EntryConflict(f"file entry {name!r} must not end with '/'")
         compress = compress and size != 0
         entry = self._entry(name, when, _DEFLATED if compress else _STORED, size)
+        if self._packer is not None:
+            if type(data) is bytes and size <= MAX_ENTRY:
+                self._packer.add(entry, data, compress)
+                self.entries += 1
+                self.bytes_in += size
+                return
+            self._packer.drain()
         if type(data) is not bytes:  # a mutable or unusual buffer: the general path copies what it keeps
             self.bytes_in += self._stream(entry, (data,), size)
             self.entries += 1
@@ -205,7 +226,46 @@ class ArchiveWriter:
             raise EntryConflict(f"file entry {name!r} must not end with '/'")
         announced = size or 0
         entry = self._entry(name, when, _DEFLATED if compress and size != 0 else _STORED, announced)
+        if self._packer is not None:
+            if 0 < announced <= MAX_ENTRY:
+                return self._gather(entry, chunks, announced)
+            self._packer.drain()
         written = self._stream(entry, chunks, announced)
+        self.entries += 1
+        self.bytes_in += written
+        return written
+
+    def _gather(self, entry: Entry, chunks: Iterable[bytes], announced: int) -> int:
+        """A small announced stream, read whole and handed to the packer like :meth:`add_bytes`.
+
+        Anything unusual goes the single-thread way, with the same result: a chunk that is not
+        ``bytes`` or more data than :data:`~.zip_packer.MAX_ENTRY` (the stream is then written as it
+        comes), or an exception from the chunks (the entry is completed with what came before, as
+        :meth:`_stream` and zipfile do, and the exception propagates).
+        """
+        assert self._packer is not None
+        gathered: list[bytes] = []
+        size = 0
+        it = iter(chunks)
+        unusual: tuple[bytes] | None = None
+        try:
+            for chunk in it:
+                if type(chunk) is not bytes or size + len(chunk) > MAX_ENTRY:
+                    unusual = (chunk,)
+                    break
+                gathered.append(chunk)
+                size += len(chunk)
+        except BaseException:
+            self._packer.drain()
+            self._stream(entry, gathered, announced)
+            raise
+        if unusual is not None:
+            self._packer.drain()
+            written = self._stream(entry, chain(gathered, unusual, it), announced)
+        else:
+            self._packer.add(entry, gathered[0] if len(gathered) == 1 else b"".join(gathered),
+                             entry.method == _DEFLATED)
+            written = size
         self.entries += 1
         self.bytes_in += written
         return written
@@ -218,6 +278,8 @@ class ArchiveWriter:
         if self._writing:
             raise ValueError("Can't close the ZIP file while there is an open writing handle on it")
         try:
+            if self._packer is not None:
+                self._packer.drain()
             central = self._central
             count = self._count
             offset = self._start_dir  # zipfile's start_dir
@@ -237,6 +299,8 @@ class ArchiveWriter:
             fp.write(tail)
             fp.flush()
         finally:
+            if self._packer is not None:
+                self._packer.close()
             self._fp = None
             self._central = bytearray()
             if self._central_spool is not None:

@@ -284,14 +284,19 @@ def _reference(target: Any) -> _ReferenceWriter:
 
 
 def _fast(target: Any) -> ArchiveWriter:
-    return ArchiveWriter(target)
+    return ArchiveWriter(target, background=True)  # small entries packed on a worker thread
+
+
+def _one_thread(target: Any) -> ArchiveWriter:
+    return ArchiveWriter(target, background=False)
 
 
 def _assert_same(calls: list[Any], output: str) -> bytes:
     expected = _play(_reference, calls, output)
-    actual = _play(_fast, calls, output)
-    assert actual[1:] == expected[1:]  # outcomes, counters, names taken
-    assert actual[0] == expected[0], _first_difference(actual[0], expected[0])
+    for make in (_fast, _one_thread):
+        actual = _play(make, calls, output)
+        assert actual[1:] == expected[1:]  # outcomes, counters, names taken
+        assert actual[0] == expected[0], _first_difference(actual[0], expected[0])
     return actual[0]
 
 
@@ -454,7 +459,7 @@ def test_a_call_from_inside_a_stream_fails_as_before() -> None:
         writer.close()
         return buffer.getvalue(), seen
 
-    assert play(_fast) == play(_reference)
+    assert play(_fast) == play(_reference) == play(_one_thread)
 
 
 @pytest.mark.slow
