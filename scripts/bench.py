@@ -28,6 +28,7 @@ targets missed are reported (``--strict`` makes them fail the run too).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -70,6 +71,12 @@ def _repeat(label: str, repeats: int, make: Any) -> dict[str, Any]:
     return summary
 
 
+def _digest(path: Path) -> str:
+    """SHA-256 of a file, read in chunks (this process stays small: see bench_measure)."""
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def _fresh(path: Path) -> Path:
     for suffix in ("", "-journal", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -94,8 +101,9 @@ def _floors(archive: Path) -> dict[str, Any]:
 
 
 def _state(store: str, out: Path, *extra: str) -> str:
+    """The digest of ``lc-archive state`` of a store (the text itself can be large)."""
     _cli("state", store, REF, "-o", str(out), *extra)
-    return out.read_text(encoding="utf-8")
+    return _digest(out)
 
 
 def _own_library(work: Path, n: int, seed: int, repeats: int) -> dict[str, Any]:
@@ -149,7 +157,7 @@ def _own_library(work: Path, n: int, seed: int, repeats: int) -> dict[str, Any]:
         _cli("backup", f"sqlite:///{work / f'restored-{fmt}.db'}", REF, "-o", str(again), "--format", fmt,
              "--created-at", CREATED_AT, "--json", "-q")
         if fmt == "v2":
-            checks["v2_rebackup_byte_identical"] = again.read_bytes() == (work / "lib-v2.zip").read_bytes()
+            checks["v2_rebackup_byte_identical"] = _digest(again) == _digest(work / "lib-v2.zip")
         again.unlink()
     for name in ("v1", "v2"):
         proc = _cli("validate", str(work / f"lib-{name}.zip"), "--allow-warnings", "--json", "-q", check=False)
@@ -180,7 +188,7 @@ def _against_peer(peer: Peer, work: Path, n: int, seed: int, repeats: int, *, fr
     ours["archive"] = _archive_facts(ours_zip)
     got = _state(f"sqlite:///{restored}", work / "state-from-peer.json")
     checks: dict[str, Any] = {
-        "restore_state_equals_peer_source": got == (lib["dir"] / "state-source.json").read_text(encoding="utf-8")}
+        "restore_state_equals_peer_source": got == _digest(lib["dir"] / "state-source.json")}
     if roundtrip:
         print("  peer: restore of lc-archive's v1 archive ...", flush=True)
         checks["peer_restores_ours_identically"] = peer.restores_identically(ours_zip, lib["dir"])
@@ -228,7 +236,7 @@ def _postgres(url: str, work: Path, repeats: int) -> dict[str, Any]:
                             "--json", "-q")
 
             out[f"backup_{fmt}"] = _repeat(f"backup {fmt} (PG)", repeats, backup)
-            out[f"backup_{fmt}_same_bytes_as_sqlite"] = target.read_bytes() == _again_bytes(work, fmt)
+            out[f"backup_{fmt}_same_bytes_as_sqlite"] = _digest(target) == _again_digest(work, fmt)
             target.unlink()
         engine.dispose()
     finally:
@@ -238,14 +246,14 @@ def _postgres(url: str, work: Path, repeats: int) -> dict[str, Any]:
     return out
 
 
-def _again_bytes(work: Path, fmt: str) -> bytes:
+def _again_digest(work: Path, fmt: str) -> str:
     """A SQLite backup of the package the PostgreSQL one was restored from (same archive, same content)."""
     again = work / f"sqlite-again-{fmt}.zip"
     _cli("backup", f"sqlite:///{work / f'restored-{fmt}.db'}", REF, "-o", str(again), "--format", fmt,
          "--created-at", CREATED_AT, "--json", "-q")
-    data = again.read_bytes()
+    digest = _digest(again)
     again.unlink()
-    return data
+    return digest
 
 
 def _small(work: Path, peer: Peer | None, repeats: int) -> dict[str, Any]:

@@ -5,7 +5,9 @@ Used by ``scripts/bench.py``; every measurement is its own process, started fres
 * ``wall_s``: a monotonic clock read just before the start and just after the child is reaped;
 * ``cpu_s``: user + system seconds of the child and every descendant it waited for (``wait4``);
   ``cores`` is ``cpu_s / wall_s`` (how many of the machine's cores the command kept busy);
-* ``peak_rss_mb``: the kernel's peak resident set size of the largest single process (``ru_maxrss``);
+* ``peak_rss_mb``: the kernel's peak resident set size of the largest single process (``ru_maxrss``),
+  read by ``/usr/bin/time`` (GNU time), which starts the command: a child started straight from this
+  (large) Python process would inherit its high-water mark through ``vfork``/``exec`` and report it;
 * ``tree_peak_rss_mb``: the largest sum of the resident sets of the child and its descendants, sampled
   every 10 ms from ``/proc`` (equal to ``peak_rss_mb`` for a single process, up to sampling).
 """
@@ -25,6 +27,7 @@ from typing import Any
 __all__ = ["Measured", "median_of", "run"]
 
 _SAMPLE_S = 0.01
+_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
@@ -83,10 +86,11 @@ def run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | 
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile(prefix="lc-bench-time-") as timed:
+        argv = [*((_TIME, "-f", "%U %S %M", "-o", timed.name) if _TIME else ()), *cmd]
         started = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=full_env,
-                                cwd=cwd)
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=full_env, cwd=cwd)
         sampler = _TreeSampler(proc.pid)
         sampler.start()
         deadline = None if timeout is None else started + timeout
@@ -105,11 +109,14 @@ def run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | 
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
-    cpu = usage.ru_utime + usage.ru_stime
+        cpu, peak_kb = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+        fields = Path(timed.name).read_text().split() if _TIME else []
+        if len(fields) >= 3 and fields[-3].replace(".", "").isdigit():  # "Command exited ..." may come first
+            cpu, peak_kb = float(fields[-3]) + float(fields[-2]), int(fields[-1])
     result = Measured(
         wall_s=round(wall, 3), cpu_s=round(cpu, 3), cores=round(cpu / wall, 2) if wall else None,
-        peak_rss_mb=round(usage.ru_maxrss / 1024, 1),
-        tree_peak_rss_mb=round(max(sampler.peak_kb, usage.ru_maxrss) / 1024, 1),
+        peak_rss_mb=round(peak_kb / 1024, 1),
+        tree_peak_rss_mb=round(max(sampler.peak_kb, peak_kb) / 1024, 1),
         processes=sampler.max_procs, exit=proc.returncode,
     )
     result.stdout, result.stderr = stdout, stderr

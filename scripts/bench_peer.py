@@ -144,7 +144,8 @@ class Peer:
 
         The verdict is cached by the archive's SHA-256 (the same bytes restore the same way).
         """
-        sha = hashlib.sha256(archive.read_bytes()).hexdigest()
+        with archive.open("rb") as f:
+            sha = hashlib.file_digest(f, "sha256").hexdigest()
         known = cache / f"roundtrip-{sha[:16]}.json"
         if known.exists():
             return {**json.loads(known.read_text()), "measured_in_this_run": False}
