@@ -16,8 +16,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zlib import DEFLATED, Z_DEFAULT_COMPRESSION, compressobj, crc32
 
 __all__ = ["MAX_ENTRY", "Packer", "cores_available"]
@@ -27,6 +26,9 @@ MAX_ENTRY = 256 << 10
 _BATCH_BYTES = 512 << 10
 _BATCH_ENTRIES = 256
 _IN_FLIGHT = 2
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 Packed = tuple[int, tuple[bytes, ...], int, int]
 """(CRC-32, compressed body parts, compressed size, size) of one entry."""
@@ -94,6 +96,8 @@ class Packer:
 
     def _submit(self) -> None:
         if self._executor is None:
+            from concurrent.futures import ThreadPoolExecutor  # imported on use: restores never need it
+
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lc-archive-deflate")
         self._in_flight.append((self._entries, self._executor.submit(_pack, self._items)))
         self._entries, self._items, self._bytes = [], [], 0

@@ -7,11 +7,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..stores import open_store
-from ..usecases.convert import convert
-from ..usecases.diff import diff_archives, format_diff
-from ..usecases.restore import restore
-from ..usecases.validate import inspect, validate, verify
 from .limits import limits_of
 from .output import emit, notes_and_warnings, out, print_table, progress, table
 
@@ -20,6 +15,9 @@ __all__ = ["cmd_convert", "cmd_diff", "cmd_inspect", "cmd_restore", "cmd_validat
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """``lc-archive restore FILE STORE``."""
+    from ..stores import open_store
+    from ..usecases.restore import restore
+
     limits = limits_of(args)
     with open_store(args.store) as store, progress(args) as bars:
         result = restore(args.file, store, ref=args.ref, user=args.user, dry_run=args.dry_run,
@@ -39,6 +37,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``lc-archive validate FILE``."""
+    from ..usecases.validate import validate
+
     with progress(args) as bars:
         summary = validate(args.file, limits=limits_of(args), progress=bars, strict=not args.allow_warnings).as_dict()
 
@@ -54,6 +54,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """``lc-archive verify FILE``."""
+    from ..usecases.validate import verify
+
     with progress(args) as bars:
         summary = verify(args.file, limits=limits_of(args), progress=bars).as_dict()
     emit(args, {"ok": True, **summary},
@@ -75,6 +77,8 @@ def _score(r: dict[str, Any]) -> str:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     """``lc-archive inspect FILE``."""
+    from ..usecases.validate import inspect
+
     summary = inspect(args.file, limits=limits_of(args)).as_dict()
     rows: list[dict[str, Any]] = summary["entity_list"]
 
@@ -110,6 +114,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     """``lc-archive convert IN OUT --format v1|v2``."""
+    from ..usecases.convert import convert
+
     created_at = datetime.fromisoformat(args.created_at) if args.created_at else None
     with progress(args) as bars:
         result = convert(Path(args.input), Path(args.output), format=args.format, created_at=created_at,
@@ -133,6 +139,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     """``lc-archive diff A B``: 0 identical, 1 different (2 on errors, as diff(1))."""
+    from ..usecases.diff import diff_archives, format_diff
+
     with progress(args) as bars:
         result = diff_archives(args.a, args.b, current_only=args.current_only, limits=limits_of(args),
                                progress=bars, workdir=Path(args.workdir) if args.workdir else None)

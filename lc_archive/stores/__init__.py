@@ -7,6 +7,8 @@ the small authoring API (``store.author(...)``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..domain import (
     COMPONENT,
     CONTAINER,
@@ -22,9 +24,27 @@ from ..domain import (
     PublishLogRecord,
     VersionRecord,
 )
-from .authoring import Author, AuthoringError
 from .base import History, PackageSink, PackageSource, Store
-from .sql import SqlStore, open_store
+
+if TYPE_CHECKING:
+    from .authoring import Author, AuthoringError
+    from .sql import SqlStore, open_store
+
+_LAZY = {"Author": "authoring", "AuthoringError": "authoring", "SqlStore": "sql", "open_store": "sql"}
+"""Names imported on first use: the SQL store needs SQLAlchemy, the authoring API more still, and a
+command that only reads an archive (``validate``, ``inspect``) or restores one needs neither or only
+the store."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "COMPONENT",

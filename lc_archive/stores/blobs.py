@@ -15,8 +15,6 @@ from tempfile import SpooledTemporaryFile
 from typing import IO, Any, BinaryIO
 
 from sqlalchemy import Connection, Insert, bindparam, select
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from ..errors import StoreError
 from ..faults import fault_point
@@ -32,8 +30,12 @@ IN_LIMIT = 5000
 def _insert_ignore(conn: Connection, table: Any) -> Insert:
     """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
     if conn.dialect.name == "postgresql":
-        return pg_dialect.insert(table).on_conflict_do_nothing()
-    return sqlite_dialect.insert(table).on_conflict_do_nothing()
+        from sqlalchemy.dialects import postgresql  # each dialect's module on use: a SQLite store never loads psycopg's
+
+        return postgresql.insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 class BlobWriter:

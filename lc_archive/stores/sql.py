@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
 from sqlalchemy.engine import URL, make_url
@@ -36,12 +36,14 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from ..domain import PackageRecord
 from ..errors import StoreError
 from ..faults import fault_point
-from .authoring import Author, open_author
 from .base import PackageSink, PackageSource, Store
 from .blobs import BlobWriter
 from .schema import SCHEMA_VERSION, meta, metadata, package
 from .sql_sink import SqlSink, create_package, insert_with_ids
 from .sql_source import SqlSource
+
+if TYPE_CHECKING:
+    from .authoring import Author
 
 _UPGRADABLE = frozenset({1})
 """Older store schema versions that opening a store upgrades in place."""
@@ -201,6 +203,8 @@ class SqlStore(Store):
         ``create=dict(title=..., description=...)`` creates the package (PackageExists if it
         exists); without it the package must exist (PackageNotFound).
         """
+        from .authoring import open_author  # imported on use: restores and backups never need it
+
         return open_author(self, ref, user=user, create=create, clock=clock)
 
     def close(self) -> None:
