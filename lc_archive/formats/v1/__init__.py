@@ -4,17 +4,29 @@ Writing: :func:`write_v1` (layout, order, timestamps), :mod:`.toml_render` (the 
 :mod:`..naming` (file names, shared with v2). This module only re-exports.
 """
 
-from ..naming import MAX_STEM_BYTES, NameAllocator, hashed_name, slugify
-from .toml_render import (
-    EntityExtras,
-    Extras,
-    ExtraValue,
-    render_collection,
-    render_entity,
-    render_package,
-    written_versions,
-)
-from .writer import V1WriteStats, write_v1
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..naming import MAX_STEM_BYTES, NameAllocator, hashed_name, slugify
+    from .toml_render import (
+        EntityExtras,
+        Extras,
+        ExtraValue,
+        render_collection,
+        render_entity,
+        render_package,
+        written_versions,
+    )
+    from .writer import V1WriteStats, write_v1
+
+_LAZY = {
+    "MAX_STEM_BYTES": "..naming", "NameAllocator": "..naming", "hashed_name": "..naming", "slugify": "..naming",
+    "EntityExtras": ".toml_render", "Extras": ".toml_render", "ExtraValue": ".toml_render",
+    "render_collection": ".toml_render", "render_entity": ".toml_render", "render_package": ".toml_render",
+    "written_versions": ".toml_render", "V1WriteStats": ".writer", "write_v1": ".writer",
+}
+"""The re-exports, imported on first use: a restore of a v1 archive needs none of the writer."""
 
 __all__ = [
     "MAX_STEM_BYTES",
@@ -31,3 +43,12 @@ __all__ = [
     "write_v1",
     "written_versions",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value

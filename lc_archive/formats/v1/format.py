@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ...archive.limits import DEFAULT_LIMITS, Limits
 from ...archive.zip_reader import ArchiveReader
@@ -14,8 +14,9 @@ from ...plugins.registry import Registry
 from ...stores.base import PackageSource
 from ..base import ArchiveFormat
 from ..plan import ArchiveSummary, RestorePlan
-from .reader import read_v1
-from .writer import V1WriteStats, write_v1
+
+if TYPE_CHECKING:  # the reader and the writer are imported when used: a restore never needs the writer
+    from .writer import V1WriteStats
 
 __all__ = ["V1Format"]
 
@@ -32,6 +33,8 @@ class V1Format(ArchiveFormat):
 
     def read(self, reader: ArchiveReader, *, limits: Limits = DEFAULT_LIMITS,
              progress: Callable[[int], None] | None = None, registry: Registry | None = None) -> RestorePlan:
+        from .reader import read_v1
+
         return read_v1(reader, limits=limits, progress=progress, registry=registry)
 
     def verify(self, reader: ArchiveReader, *, limits: Limits = DEFAULT_LIMITS,
@@ -44,6 +47,8 @@ class V1Format(ArchiveFormat):
               created_by_email: str | None = None, origin_server: str | None = None,
               progress: Callable[[int], None] | None = None, exact_losses: bool = False,
               directory_entries: bool = False) -> V1WriteStats:
+        from .writer import write_v1
+
         return write_v1(source, out, created_at=created_at, created_by=created_by, created_by_email=created_by_email,
                         origin_server=origin_server, progress=progress, history="all" if exact_losses else "current",
                         directory_entries=directory_entries)

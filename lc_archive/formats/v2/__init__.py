@@ -11,10 +11,22 @@ once; a checksummed manifest as the last member; deterministic bytes.
   (``python -m lc_archive.formats.v2.schema`` writes ``docs/formats/v2/schema/``).
 """
 
-from .docs import FORMAT, FORMAT_VERSION
-from .layout import MANIFEST, PACKAGE, PUBLISH_LOG
-from .reader import KNOWN_FORMAT_VERSIONS, V2RestorePlan, is_v2, read_v2, verify_v2
-from .writer import V2WriteStats, write_v2
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .docs import FORMAT, FORMAT_VERSION
+    from .layout import MANIFEST, PACKAGE, PUBLISH_LOG
+    from .reader import KNOWN_FORMAT_VERSIONS, V2RestorePlan, is_v2, read_v2, verify_v2
+    from .writer import V2WriteStats, write_v2
+
+_LAZY = {
+    "FORMAT": ".docs", "FORMAT_VERSION": ".docs", "MANIFEST": ".layout", "PACKAGE": ".layout",
+    "PUBLISH_LOG": ".layout", "KNOWN_FORMAT_VERSIONS": ".reader", "V2RestorePlan": ".reader", "is_v2": ".reader",
+    "read_v2": ".reader", "verify_v2": ".reader", "V2WriteStats": ".writer", "write_v2": ".writer",
+}
+"""The re-exports, imported on first use: importing the format table (and detecting a format) must not
+load the reader, the writer and the document models of every format."""
 
 __all__ = [
     "FORMAT",
@@ -30,3 +42,12 @@ __all__ = [
     "verify_v2",
     "write_v2",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value

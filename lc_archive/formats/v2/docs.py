@@ -32,6 +32,7 @@ from ...domain.fields import (
 )
 from ...domain.syntax import ASCII_CODE_PATTERN
 from ...parsing.documents import problems_from, toml_path
+from .detect import FORMAT
 
 __all__ = [
     "FORMAT",
@@ -61,8 +62,6 @@ __all__ = [
     "toml_path",
 ]
 
-FORMAT = "lc-archive"
-"""`[meta].format` and the manifest's `format`: the name of lc-archive's own format."""
 FORMAT_VERSION = 2
 """The format version this module describes."""
 SHA256_PATTERN = r"^[0-9a-f]{64}$"

@@ -35,6 +35,7 @@ from ...archive.limits import DEFAULT_LIMITS, Limits
 from ...archive.names import NameClaims, name_problem
 from ...plugins.payload_members import is_payload_member
 from ..naming import MAX_STEM_BYTES, NameAllocator, name_digest, slugify, utf8_prefix
+from .detect import MANIFEST, PACKAGE
 
 __all__ = [
     "BLOB_FALLBACK_DIR",
@@ -50,9 +51,7 @@ __all__ = [
     "classify",
 ]
 
-PACKAGE = "package.toml"
 PUBLISH_LOG = "publish_log.toml"
-MANIFEST = "manifest.json"
 ENTITIES = "entities/"
 COLLECTIONS = "collections/"
 EXTENSIONS = "x/"

@@ -22,14 +22,12 @@ from collections.abc import Callable
 
 from ...archive.limits import DEFAULT_LIMITS, Limits
 from ...archive.zip_reader import ArchiveReader
-from ...errors import ArchiveInvalid
-from ...parsing.safe_toml import TomlInvalid, parse_toml
 from ...plugins.registry import Registry, default_registry
 from ..plan import ArchiveSummary
 from .blobs import check_late_olx, finish_pending, read_blob
-from .docs import FORMAT
+from .detect import is_v2
 from .entities import read_collection, read_component, read_container, read_package, read_publish_log
-from .layout import MANIFEST, PACKAGE, PUBLISH_LOG, MemberKind, classify
+from .layout import PUBLISH_LOG, MemberKind, classify
 from .manifest import KNOWN_FORMAT_VERSIONS, read_manifest
 from .read_state import Pending, V2RestorePlan, V2State
 
@@ -166,19 +164,3 @@ def verify_v2(
     validate everything (:func:`read_v2`); return the summary or raise :class:`ArchiveInvalid`."""
     with read_v2(reader, limits=limits, progress=progress, registry=registry) as plan:
         return plan.summary()
-
-
-def is_v2(reader: ArchiveReader, *, limits: Limits = DEFAULT_LIMITS) -> bool:
-    """Whether the archive claims to be v2: its last member is ``manifest.json``, or its
-    ``package.toml`` has ``[meta] format = "lc-archive"``. (A v1 archive has neither.)"""
-    names = reader.names()
-    if names and names[-1] == MANIFEST:
-        return True
-    if PACKAGE not in reader:
-        return False
-    try:
-        data = parse_toml(reader.read_bytes(PACKAGE, max_size=limits.max_toml_size), max_depth=limits.max_toml_depth)
-    except (ArchiveInvalid, TomlInvalid):
-        return False
-    meta = data.get("meta")
-    return isinstance(meta, dict) and meta.get("format") == FORMAT
