@@ -86,7 +86,9 @@ def discover() -> tuple[list[EntryPoint], list[PluginFailure]]:
     seen: set[str] = set()
     for dist in importlib.metadata.distributions():
         try:
-            name = dist.name
+            # The name from the .dist-info folder, as importlib.metadata.entry_points() dedupes (no METADATA
+            # parse per installed distribution: that was most of the discovery's time); else from METADATA.
+            name = getattr(dist, "_normalized_name", None) or dist.name
         except Exception:
             name = None
         if isinstance(name, str):
@@ -103,9 +105,18 @@ def discover() -> tuple[list[EntryPoint], list[PluginFailure]]:
             except Exception:
                 declares = True
             if declares:
-                failures.append(PluginFailure("(entry points)", "entry_points.txt", name,
+                failures.append(PluginFailure("(entry points)", "entry_points.txt", _display_name(dist, name),
                                               f"cannot read the distribution's entry points: {one_line(exc)}"))
     return found, failures
+
+
+def _display_name(dist: importlib.metadata.Distribution, fallback: str | None) -> str | None:
+    """The distribution's name as its METADATA spells it (read only to report a failure)."""
+    try:
+        name = dist.name
+    except Exception:
+        return fallback
+    return name if isinstance(name, str) else fallback
 
 
 def entry_point_order(ep: EntryPoint) -> tuple[bool, str, str, str]:
