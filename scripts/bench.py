@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import uuid
 import zipfile
@@ -272,13 +273,18 @@ def _small(work: Path, peer: Peer | None, repeats: int) -> dict[str, Any]:
 def _run(args: argparse.Namespace) -> int:
     work_root = Path(args.work).resolve()
     work_root.mkdir(parents=True, exist_ok=True)
+    # An installed package has its bytecode compiled (pip does it); an editable checkout run with
+    # PYTHONDONTWRITEBYTECODE=1 would compile every module from source in every measured process.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "lc_archive")], check=True,
+                   stdout=subprocess.DEVNULL)
     peer = None if args.no_peer else find_peer()
     pg_url = os.environ.get("LC_ARCHIVE_PG_URL")
     report: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_id() | {"python": platform.python_version(), "platform": platform.platform()},
         "sizes": args.sizes, "seed": args.seed,
-        "method": "each figure is one whole process, started fresh; medians over --repeats runs, ranges beside",
+        "method": "each figure is one whole process, started fresh (lc_archive's bytecode compiled first, as an "
+                  "installed package has it); medians over --repeats runs, ranges beside",
         "peer": peer.version() if peer else "absent (LC_ARCHIVE_PEER_DIR / LC_ARCHIVE_PEER_PYTHON)",
         "postgresql": "LC_ARCHIVE_PG_URL set" if pg_url else "absent (set LC_ARCHIVE_PG_URL)",
         "results": {},
