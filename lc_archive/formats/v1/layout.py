@@ -20,6 +20,7 @@ with its versions directly in ``entities/ns/type/component_versions/``; that sha
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -74,7 +75,7 @@ def classify(member_names: Iterable[str]) -> V1Layout:
     names = list(member_names)
     layout = V1Layout(prefix=_wrapper_prefix(names))
     pre = layout.prefix
-    media: list[tuple[str, list[str]]] = []
+    media: list[str] = []  # names only: split again when placed (a list of parts per member held them all)
     for name in names:
         if name.endswith("/") or (pre and name == pre):
             continue
@@ -88,9 +89,9 @@ def classify(member_names: Iterable[str]) -> V1Layout:
         elif parts[0] == "entities" and len(parts) == 2 and rel.endswith(".toml"):
             layout.containers.append(name)
         elif parts[0] == "entities" and len(parts) == 4 and rel.endswith(".toml"):
-            layout.components[name] = ComponentFiles(name, parts[1], parts[2])
+            layout.components[name] = ComponentFiles(name, sys.intern(parts[1]), sys.intern(parts[2]))
         elif parts[0] == "entities" and len(parts) >= 5:
-            media.append((name, parts))
+            media.append(name)
         elif parts[0] == "collections" and rel.endswith(".toml") and len(parts) >= 2:
             layout.collections.append(name)
         elif is_payload_member(rel):
@@ -99,8 +100,8 @@ def classify(member_names: Iterable[str]) -> V1Layout:
             layout.problems.append(Problem(name, "$", "unexpected file: it fits nowhere in the v1 layout"))
         else:
             layout.ignored.append(name)
-    for name, parts in media:
-        _place_media(layout, name, parts)
+    for name in media:
+        _place_media(layout, name, name[len(pre):].split("/"))
     if layout.package is None:
         layout.problems.append(Problem(pre + PACKAGE_TOML, "$", "missing: every archive needs package.toml"))
     return layout
