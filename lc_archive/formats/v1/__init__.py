@@ -4,8 +4,9 @@ Writing: :func:`write_v1` (layout, order, timestamps), :mod:`.toml_render` (the 
 :mod:`..naming` (file names, shared with v2). This module only re-exports.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ..naming import MAX_STEM_BYTES, NameAllocator, hashed_name, slugify
@@ -45,10 +46,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(globals(), _LAZY)
