@@ -9,7 +9,7 @@ PEER_DIR ?= $(abspath ../shared/peer)
 comma := ,
 BENCH_SIZES := $(if $(BENCH_N),$(BENCH_N),200,2000,10000$(if $(BENCH_FULL),$(comma)100000))
 
-.PHONY: all venv lint test test-fast demo bench testdata peer clean
+.PHONY: all venv lint test test-fast demo bench bench-site testdata peer clean
 
 all: test
 
@@ -42,6 +42,12 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) scripts/bench.py --sizes $(BENCH_SIZES) --seed 1 --out bench-out/report.json $(BENCH_ARGS)
+
+# Site scale (issue 14): backup_all over 500 packages with 1 and 2 Celery workers, restore from S3,
+# streamed export. Needs Redis (LC_ARCHIVE_REDIS_URL, default redis://127.0.0.1:6379/0); starts moto's S3.
+BENCH_SITE_PACKAGES ?= 500
+bench-site: $(STAMP)
+	$(PY) scripts/bench_site.py --packages $(BENCH_SITE_PACKAGES) --components $(BENCH_N) --out bench-out/site.json
 
 testdata: $(STAMP)
 	$(PY) testdata/build_sample.py

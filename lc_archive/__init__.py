@@ -7,6 +7,8 @@ The public API, imported lazily (``import lc_archive`` stays cheap)::
     with open_store("sqlite:///lib.db") as store:
         result = restore("library.zip", store, ref="lib:Org:LIB1")      # RestoreResult
         backup(store, "lib:Org:LIB1", "copy.zip")                        # BackupResult (v2)
+        backup(store, "lib:Org:LIB1", "s3://bucket/lib1.zip")            # any fsspec URL
+        chunks = stream_backup(store, "lib:Org:LIB1")                    # bytes for a StreamingHttpResponse
     summary = validate("copy.zip")                                       # ArchiveSummary
 
 Every error derives from :class:`LcArchiveError`; an archive that cannot be restored raises
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
     from .usecases.diff import DiffResult, diff_archives
     from .usecases.restore import RestoreResult, restore
     from .usecases.selection import SelectionError
+    from .usecases.site_backup import SiteBackupResult, backup_site
+    from .usecases.streaming import stream_backup
     from .usecases.validate import InspectResult, inspect, validate, verify
 
 __all__ = [
@@ -56,13 +60,16 @@ __all__ = [
     "Problem",
     "RestoreResult",
     "SelectionError",
+    "SiteBackupResult",
     "StoreError",
     "backup",
+    "backup_site",
     "convert",
     "diff_archives",
     "inspect",
     "open_store",
     "restore",
+    "stream_backup",
     "validate",
     "verify",
 ]
@@ -82,6 +89,9 @@ _LAZY: dict[str, str] = {
     "RestoreResult": ".usecases.restore",
     "restore": ".usecases.restore",
     "SelectionError": ".usecases.selection",
+    "SiteBackupResult": ".usecases.site_backup",
+    "backup_site": ".usecases.site_backup",
+    "stream_backup": ".usecases.streaming",
     "InspectResult": ".usecases.validate",
     "inspect": ".usecases.validate",
     "validate": ".usecases.validate",

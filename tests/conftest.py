@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from support.peer import DEFAULT_PEER_DIR, peer_dir_or_none
 
+pytest_plugins = ("support.services",)  # the S3 server and Celery worker fixtures: one of each per test process
+
 
 @pytest.fixture(scope="session")
 def peer_dir() -> Path:

@@ -28,12 +28,12 @@ import struct
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
 
 from ..errors import ArchiveInvalid, Problem
 from .limits import DEFAULT_LIMITS, Limits
+from .locations import open_archive_file
 from .names import clash_problems, display
 from .zip_directory import Member, Records, check_totals, parse_central
 from .zip_end import read_end
@@ -61,14 +61,15 @@ class ArchiveReader:
     """A checked, read-only view of one ZIP archive (a context manager).
 
     Construction runs the pre-flight and raises :class:`ArchiveInvalid` listing every structural
-    problem. ``source`` is a path or a readable, seekable binary file object; a file object is not
+    problem. ``source`` is a path, a URL (:mod:`~lc_archive.archive.locations`: ``s3://...``, read
+    with a bounded block cache) or a readable, seekable binary file object; a file object is not
     closed by :meth:`close`. Not thread-safe: member streams share the underlying file.
     """
 
     def __init__(self, source: str | os.PathLike[str] | BinaryIO, limits: Limits = DEFAULT_LIMITS) -> None:
         self.limits = limits
         if isinstance(source, (str, os.PathLike)):
-            self._file: BinaryIO = Path(source).open("rb")  # noqa: SIM115 (closed by close())
+            self._file: BinaryIO = open_archive_file(source)  # closed by close()
             self._owns_file = True
         else:
             if not (source.readable() and source.seekable()):

@@ -108,7 +108,12 @@ class ArchiveWriter:
     ``ZipInfo`` per entry), and one dictionary entry per name for the duplicate and case-collision checks.
     """
 
-    def __init__(self, target: str | os.PathLike[str] | BinaryIO, *, background: bool | None = None) -> None:
+    def __init__(self, target: str | os.PathLike[str] | BinaryIO, *, background: bool | None = None,
+                 sizes_in_headers: bool = False) -> None:
+        """``sizes_in_headers``: on an output that cannot seek, write every entry as on a seekable one
+        (CRC and sizes in its local header, no data descriptor), spooling an entry of more than 1 MiB
+        to a temporary file until it is complete. The bytes then equal those written to a file, so an
+        archive streamed to an upload or an HTTP response is the archive a backup to disk writes."""
         self._own = isinstance(target, (str, os.PathLike))
         fp: BinaryIO
         if isinstance(target, (str, os.PathLike)):
@@ -132,7 +137,8 @@ class ArchiveWriter:
                 seekable = True
         self._fp: BinaryIO | None = fp
         self._seekable = seekable
-        self._flags = 0 if seekable else DATA_DESCRIPTOR
+        self._flags = 0 if seekable or sizes_in_headers else DATA_DESCRIPTOR
+        self._spool_large = sizes_in_headers and not seekable  # large entries wait in a temporary file
         self._pos = start  # where the next byte goes (zipfile's fp.tell()), output not yet written included
         self._start_dir = start  # the end of the last complete entry (zipfile's start_dir)
         self._parts: list[bytes] = []  # output not yet written, in order
@@ -427,10 +433,16 @@ class ArchiveWriter:
         compressor = compressobj(_LEVEL, DEFLATED, -15) if entry.method == _DEFLATED else None
         held: list[bytes] = []  # output gathered until the entry is complete or too large
         streaming = False  # the provisional header is written and the data goes straight out
+        spool: IO[bytes] | None = None  # sizes_in_headers on an unseekable output: the data waits here
         crc = usize = csize = written = 0
 
         def start_streaming() -> None:
-            nonlocal streaming
+            nonlocal streaming, spool
+            if self._spool_large:
+                spool = tempfile.TemporaryFile(prefix="lc-archive-entry-")  # noqa: SIM115 (closed below)
+                spool.writelines(held)
+                held.clear()
+                return
             entry.offset = self._pos
             self._parts.append(first)
             self._parts.extend(held)
@@ -444,6 +456,14 @@ class ArchiveWriter:
             tail = compressor.flush() if compressor is not None else b""
             csize += len(tail)
             refused = not entry.zip64 and (usize > fmt.ZIP64_LIMIT or csize > fmt.ZIP64_LIMIT)
+            if spool is not None:  # complete now: header with the sizes, then the spooled data
+                spool.write(tail)
+                spool.seek(0)
+                body = iter(lambda: spool.read(_BLOCK), b"")
+                if refused:
+                    self._refuse(entry, first, list(body), usize, csize)
+                self._whole(entry, crc, body, csize, usize)
+                return
             if not streaming:
                 held.append(tail)
                 if refused:
@@ -484,14 +504,20 @@ class ArchiveWriter:
                 csize += len(out)
                 if streaming:
                     fp.write(out)
+                elif spool is not None:
+                    spool.write(out)
                 else:
                     held.append(out if type(out) is bytes else bytes(out))  # the caller may reuse its buffer
                     if usize > _BUFFER_LIMIT:
                         start_streaming()
-        except BaseException:
             self._writing = False
             finish()
+        except BaseException:
+            if self._writing:
+                self._writing = False
+                finish()
             raise
-        self._writing = False
-        finish()
+        finally:
+            if spool is not None:
+                spool.close()
         return written

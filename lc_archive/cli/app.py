@@ -1,4 +1,5 @@
-"""The ``lc-archive`` command line: backup, restore, validate, inspect, state, packages, convert, diff.
+"""The ``lc-archive`` command line: backup, restore, validate, inspect, state, packages, convert, diff,
+backup-all.
 
 Exit status: 0 success, 1 the archive or the store refused the operation (every problem is printed,
 one per line, as ``member: field.path: message``; nothing is written), 2 bad usage, 130/143 interrupted
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -141,6 +143,24 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--workdir", help="directory for the temporary stores (default: the system temp dir)")
     add_limit_flags(d)
     d.set_defaults(func="archives:cmd_diff", error_status=2)
+
+    ba = sub.add_parser("backup-all", parents=[common], help="back up every package of a store, then write an index",
+                        description="One archive per package under TARGET_PREFIX and TARGET_PREFIX/index.json; "
+                        "an archive that would not change is not rewritten; a failing package is listed with its "
+                        "error (exit 1) and the others go on. Local worker processes, or Celery workers when "
+                        "LC_ARCHIVE_BROKER_URL is set.")
+    ba.add_argument("store", help="store URL (sqlite:///lib.db, postgresql+psycopg://...)")
+    ba.add_argument("target_prefix", metavar="TARGET_PREFIX",
+                    help="where the archives and index.json go: a directory or a URL (s3://bucket/site/)")
+    ba.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                    help="local worker processes (default: one per core)")
+    ba.add_argument("--format", default="v2", help="archive format (default v2)")
+    ba.add_argument("--package", action="append", metavar="REF", help="only this package (repeatable)")
+    where = ba.add_mutually_exclusive_group()
+    where.add_argument("--local", action="store_true", help="local worker processes even if a broker is configured")
+    where.add_argument("--celery", action="store_true", help="Celery workers (LC_ARCHIVE_BROKER_URL must be set)")
+    ba.add_argument("--timeout", type=float, default=None, help="with Celery: stop waiting after this many seconds")
+    ba.set_defaults(func="site:cmd_backup_all")
     return p
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..archive.locations import display
 from .limits import limits_of
 from .output import emit, notes_and_warnings, out, print_table, progress, table
 
@@ -26,7 +27,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     def human() -> None:
         verb = "would restore" if args.dry_run else "restored"
-        out().print(f"{verb} {args.file} as {result.ref} (archive ref {result.archive_ref}): "
+        out().print(f"{verb} {display(args.file)} as {result.ref} (archive ref {result.archive_ref}): "
                     f"{data['entities']} entities, {data['versions']} versions, {data['media_files']} media files, "
                     f"{data['collections']} collections, {data['distinct_blobs']} distinct blobs "
                     f"in {data['wall_s']:.2f} s")
@@ -43,7 +44,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         summary = validate(args.file, limits=limits_of(args), progress=bars, strict=not args.allow_warnings).as_dict()
 
     def human() -> None:
-        out().print(f"{args.file}: valid {summary['format']} archive of {summary['package']['ref']} "
+        out().print(f"{display(args.file)}: valid {summary['format']} archive of {summary['package']['ref']} "
                     f"({summary['entities']} entities, {summary['versions']} versions, "
                     f"{summary['media_files']} media files, {summary['collections']} collections, "
                     f"{summary['plugin_payloads']} plugin payloads)")
@@ -59,7 +60,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     with progress(args) as bars:
         summary = verify(args.file, limits=limits_of(args), progress=bars).as_dict()
     emit(args, {"ok": True, **summary},
-         lambda: out().print(f"{args.file}: verified {summary['format']} archive of {summary['package']['ref']}: "
+         lambda: out().print(f"{display(args.file)}: verified {summary['format']} archive of "
+                             f"{summary['package']['ref']}: "
                              + (f"{summary['verified_members']} members, {summary['verified_bytes']:,} bytes "
                                 "match the manifest; " if "verified_members" in summary else
                                 "no checksums in v1 (CRC-32 only); ")
@@ -118,13 +120,14 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     created_at = datetime.fromisoformat(args.created_at) if args.created_at else None
     with progress(args) as bars:
-        result = convert(Path(args.input), Path(args.output), format=args.format, created_at=created_at,
+        result = convert(args.input, args.output, format=args.format, created_at=created_at,
                          limits=limits_of(args), progress=bars, directory_entries=args.directory_entries,
                          workdir=Path(args.workdir) if args.workdir else None)
     data = result.as_dict()
 
     def human() -> None:
-        out().print(f"converted {args.input} ({result.input_format}) to {args.output} ({result.format}): "
+        out().print(f"converted {display(args.input)} ({result.input_format}) to {display(args.output)} "
+                    f"({result.format}): "
                     f"{result.entities} entities, {result.members} members, {result.archive_bytes:,} bytes "
                     f"in {result.wall_s:.2f} s")
         if not result.losses:

@@ -19,7 +19,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     """``lc-archive backup STORE REF -o FILE``."""
     created_at = datetime.fromisoformat(args.created_at) if args.created_at else None
     with open_store(args.store, create=False) as store, progress(args) as bars:
-        result = backup(store, args.ref, Path(args.output), format=args.format, created_at=created_at,
+        result = backup(store, args.ref, args.output, format=args.format, created_at=created_at,
                         created_by=args.created_by, created_by_email=args.created_by_email,
                         origin_server=args.origin_server, progress=bars,
                         collections=args.collection or (), entities=args.entity or (),
@@ -27,7 +27,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     data = result.as_dict()
 
     def human() -> None:
-        out().print(f"backed up {args.ref} to {args.output}: {data['entities']} entities, "
+        out().print(f"backed up {args.ref} to {data['path']}: {data['entities']} entities, "
                     f"{data['members']} members, {data['archive_bytes']:,} bytes in {data['wall_s']:.2f} s")
         for loss in data.get("losses", []):
             out().print(f"  not carried by {args.format}: {loss}")

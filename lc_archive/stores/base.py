@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import BinaryIO, Literal
 
 from ..domain import CollectionRecord, EntityRecord, PackageRecord, PayloadRecord, PublishLogRecord
@@ -32,6 +33,15 @@ class PackageSource(ABC):
     @abstractmethod
     def entity_count(self) -> int:
         """Number of entities in the package (for progress reporting)."""
+
+    def last_changed(self) -> datetime:
+        """When the package's content last changed: the latest of its ``updated`` time and every time a
+        store records for a version, entity, publish or collection change.
+
+        Backups stamp archives with it by default, so unchanged content gives identical archives. This
+        default knows only the package record; stores override it with one cheap query.
+        """
+        return max(self.package.created, self.package.updated)
 
     @abstractmethod
     def iter_entities(self, *, history: History = "current", batch_size: int = 500) -> Iterator[EntityRecord]:

@@ -10,6 +10,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
 from itertools import batched
 from typing import Any, BinaryIO
 
@@ -92,6 +93,23 @@ class SqlSource(PackageSource):
         """Number of entities in the package."""
         q = select(func.count()).select_from(entity).where(entity.c.package_id == self._id)
         return int(self._conn.execute(q).scalar_one())
+
+    def last_changed(self) -> datetime:
+        """The latest of the package's ``updated``, entity and version creation, publish and collection
+        times, in one query (draft pointer moves carry no time of their own in this store)."""
+        pid = self._id
+        e, v, log, col = entity, version, publish_log, collection
+        in_package = e.c.package_id == pid
+        q = select(
+            package.c.created,
+            package.c.updated,
+            select(func.max(e.c.created)).where(in_package).scalar_subquery(),
+            select(func.max(v.c.created)).join(e, e.c.id == v.c.entity_id).where(in_package).scalar_subquery(),
+            select(func.max(log.c.published_at)).where(log.c.package_id == pid).scalar_subquery(),
+            select(func.max(col.c.modified)).where(col.c.package_id == pid).scalar_subquery(),
+        ).where(package.c.id == pid)
+        times: list[datetime] = [when for when in self._conn.execute(q).one() if when is not None]
+        return max(times)
 
     def iter_entities(self, *, history: History = "current", batch_size: int = 500) -> Iterator[EntityRecord]:
         """Every entity in ref order, ``batch_size`` entities (with their versions) per round of queries."""

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
+from ..archive.locations import Location, archive_location, display
 from ..domain import iso, to_utc
 from ..progress import NULL_PROGRESS, Progress
 from .backup import backup
@@ -51,8 +52,8 @@ class Loss:
 class ConvertResult:
     """What a conversion wrote and lost."""
 
-    source: Path
-    output: Path
+    source: Location
+    output: Location
     input_format: str
     format: str
     ref: str
@@ -71,7 +72,7 @@ class ConvertResult:
 
     def as_dict(self) -> dict[str, Any]:
         """The machine form used by ``--json``."""
-        return {"source": str(self.source), "output": str(self.output), "input_format": self.input_format,
+        return {"source": display(self.source), "output": display(self.output), "input_format": self.input_format,
                 "format": self.format, "ref": self.ref, "created_at": iso(self.created_at),
                 "entities": self.entities, "members": self.members, "archive_bytes": self.archive_bytes,
                 "wall_s": round(self.wall_s, 3), "lossless": not self.losses,
@@ -99,7 +100,7 @@ def convert(
     (see :func:`~lc_archive.usecases.backup.backup`).
     """
     started = time.perf_counter()
-    source_path, output = Path(src), Path(dst)
+    source_path, output = archive_location(src), archive_location(dst)
     with open_archive_store(source_path, limits=limits, workdir=workdir, progress=progress) as (store, ref):
         archive = store.restored.archive
         when = to_utc(created_at) if created_at is not None else archive.created_at

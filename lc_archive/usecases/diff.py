@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
+from ..archive.locations import display
 from ..domain import CollectionRecord, EntityRecord, VersionRecord, entity_type, iso
 from ..progress import NULL_PROGRESS, Progress
 from ..stores.base import History, PackageSource, in_ref_order
@@ -301,8 +302,8 @@ def diff_archives(
           open_archive_store(b, limits=limits, workdir=workdir, progress=progress) as (store_b, ref_b),
           store_a.read(ref_a) as sa, store_b.read(ref_b) as sb):
         result = diff_sources(sa, sb, current_only=current_only, progress=progress)
-        result.a = {"path": str(a), "format": store_a.restored.archive.format, "ref": ref_a}
-        result.b = {"path": str(b), "format": store_b.restored.archive.format, "ref": ref_b}
+        result.a = {"path": display(a), "format": store_a.restored.archive.format, "ref": ref_a}
+        result.b = {"path": display(b), "format": store_b.restored.archive.format, "ref": ref_b}
         return result
 
 

@@ -1,0 +1,333 @@
+"""`make bench-site`: site-scale figures (issue 14) in one JSON report.
+
+    python scripts/bench_site.py --out bench-out/site.json [--packages 500] [--components 10000] [--workdir DIR]
+
+Services: Redis from ``LC_ARCHIVE_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``; a queue and key
+prefix of its own), and moto's S3 server started here on 127.0.0.1 (``tests/support/services.py``).
+
+1. **backup_all with Celery**: a SQLite store of ``--packages`` generated packages (sizes drawn
+   uniformly from 10 to 500 components, seed 1), backed up to a fresh local directory by a real
+   ``celery worker`` with 1, then 2 prefork processes: packages per second for each, the ratio, and the
+   second run's rewrites (must be 0) and time. Then the same with 2 processes to the S3 server.
+2. **restore from S3**: a ``--components`` library backed up to S3, restored from ``s3://`` in a fresh
+   process: wall time and peak RSS (``VmHWM``), beside a restore of the same archive from a local file.
+3. **streamed export**: time to the first chunk of ``stream_backup`` at ``--components``, measured
+   from the call in a process whose store is already open (as a Django view would be), the whole
+   stream's time, and whether its bytes equal the file backup's.
+4. **decision figures** (ADR 0009): the remote read cache (restore time and RSS for several block
+   sizes and counts), direct multipart upload against upload-to-a-temporary-key + copy + delete, and
+   ArchiveWriter against zipstream-ng writing to an unseekable output.
+
+Timings on this shared 2-core machine are noisy: each figure is one run unless it says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import io
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+BIG_REF = "lib:Org:BIG"
+SEED = 1
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# -- child operations (one fresh process each) -------------------------------------------------------
+
+
+def _child(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="bench_site.py --child")
+    p.add_argument("op", choices=["restore", "ttfb"])
+    p.add_argument("--archive", default="")
+    p.add_argument("--store", required=True)
+    p.add_argument("--read-block", type=int, default=0)
+    p.add_argument("--read-blocks", type=int, default=0)
+    args = p.parse_args(argv)
+    from lc_archive.stores import open_store
+
+    out: dict[str, Any] = {"op": args.op}
+    if args.op == "restore":
+        from lc_archive.archive import locations
+        from lc_archive.usecases.restore import restore
+
+        if args.read_block:
+            locations.READ_BLOCK = args.read_block
+        if args.read_blocks:
+            locations.READ_BLOCKS = args.read_blocks
+        with open_store(args.store) as store:
+            started = time.perf_counter()
+            result = restore(args.archive, store, ref="lib:Org:RESTORED", user="bench")
+            out.update(wall_s=round(time.perf_counter() - started, 3), entities=result.archive.entities)
+    else:
+        from lc_archive.usecases.streaming import stream_backup
+
+        with open_store(args.store, create=False) as store:
+            store.package_refs()  # the connection is open, as in a running web process
+            digest, size = hashlib.sha256(), 0
+            started = time.perf_counter()
+            chunks = stream_backup(store, BIG_REF)
+            first = next(chunks)
+            out["first_chunk_s"] = round(time.perf_counter() - started, 4)
+            out["first_chunk_bytes"] = len(first)
+            digest.update(first)
+            size += len(first)
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+            out.update(stream_s=round(time.perf_counter() - started, 3), bytes=size, sha256=digest.hexdigest())
+    out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    sys.stdout.write(json.dumps(out) + "\n")
+    return 0
+
+
+def _run_child(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=REPO, env={**os.environ, **(env or {})})
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"bench-site: child {args[0]} failed ({proc.returncode})")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+# -- 1. backup_all ------------------------------------------------------------------------------------
+
+
+def _site_store(workdir: Path, packages: int) -> tuple[Path, int]:
+    """The generated site store (reused when it exists with the same shape); returns (path, components)."""
+    from lc_archive.stores import open_store
+    from lc_archive.synthetic import generate_library
+
+    rng = random.Random(SEED)
+    sizes = [rng.randint(10, 500) for _ in range(packages)]
+    path = workdir / f"site-{packages}-seed{SEED}.db"
+    with open_store(path) as store:
+        have = set(store.package_refs())
+        for i, size in enumerate(sizes):
+            ref = f"lib:Site:P{i:04d}"
+            if ref not in have:
+                generate_library(store, ref, components=size, seed=SEED * 100_000 + i)
+    return path, sum(sizes)
+
+
+def _backup_all(db: Path, target: str, worker_env: dict[str, str]) -> dict[str, Any]:
+    from lc_archive.tasks import backup_all
+
+    started = time.perf_counter()
+    summary: dict[str, Any] = backup_all.delay(str(db), target).get(timeout=3600)
+    summary["client_wall_s"] = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def _celery_runs(db: Path, workdir: Path, s3: Any, packages: int) -> dict[str, Any]:
+    from support.services import celery_env, running_worker
+
+    from lc_archive.tasks.app import app, configure
+
+    runs: dict[str, Any] = {}
+    env = celery_env(s3.env)  # one queue and key prefix for every run: a client binds its queue once
+    os.environ.update(env)
+    configure(app)
+    for label, processes, to_s3 in (("local_dir_1_worker", 1, False), ("local_dir_2_workers", 2, False),
+                                    ("s3_2_workers", 2, True)):
+        target = s3.url(f"site-{label}/") if to_s3 else str(workdir / f"out-{label}-{time.time_ns()}")
+        log = workdir / f"worker-{label}.log"
+        with running_worker(env, log, concurrency=processes):
+            first = _backup_all(db, target, env)
+            second = _backup_all(db, target, env)
+        runs[label] = {
+            "worker_processes": processes, "target": "s3 (moto server)" if to_s3 else "local directory",
+            "first_run_s": first["client_wall_s"], "packages_per_s": round(packages / first["client_wall_s"], 2),
+            "written": first["written"], "failed": len(first["failed"]),
+            "second_run_s": second["client_wall_s"], "second_run_rewrites": second["written"],
+            "second_run_unchanged": second["unchanged"], "second_run_index_written": second["index_written"],
+        }
+        print(f"  {label}: {runs[label]}", flush=True)
+    one, two = runs["local_dir_1_worker"], runs["local_dir_2_workers"]
+    runs["ratio_2_over_1"] = round(two["packages_per_s"] / one["packages_per_s"], 3)
+    return runs
+
+
+# -- 2./3. restore from S3 and streamed export ---------------------------------------------------------
+
+
+def _big_library(workdir: Path, components: int) -> Path:
+    from lc_archive.stores import open_store
+    from lc_archive.synthetic import generate_library
+
+    path = workdir / f"big-{components}.db"
+    with open_store(path) as store:
+        if BIG_REF not in store.package_refs():
+            generate_library(store, BIG_REF, components=components, seed=SEED)
+    return path
+
+
+def _restore_and_stream(big: Path, workdir: Path, s3: Any) -> dict[str, Any]:
+    from lc_archive.stores import open_store
+    from lc_archive.usecases.backup import backup
+
+    local = workdir / "big.zip"
+    url = s3.url("big/lib.zip")
+    with open_store(big) as store:
+        backup(store, BIG_REF, local)
+        started = time.perf_counter()
+        backup(store, BIG_REF, url)
+        upload_s = round(time.perf_counter() - started, 3)
+    out: dict[str, Any] = {"archive_bytes": local.stat().st_size, "backup_to_s3_s": upload_s}
+
+    def fresh_store() -> str:
+        return str(Path(tempfile.mkdtemp(dir=workdir)) / "restored.db")
+
+    out["restore_from_s3"] = _run_child("restore", "--archive", url, "--store", fresh_store())
+    out["restore_from_file"] = _run_child("restore", "--archive", str(local), "--store", fresh_store())
+    sweep = {}
+    for block_mib, blocks in ((1, 8), (2, 4), (4, 2), (4, 4), (16, 2)):
+        sweep[f"{block_mib}MiB x {blocks}"] = _run_child(
+            "restore", "--archive", url, "--store", fresh_store(), "--read-block", str(block_mib << 20),
+            "--read-blocks", str(blocks))
+    out["read_block_sweep"] = sweep
+    ttfb = _run_child("ttfb", "--store", str(big))
+    ttfb["equals_file_backup"] = ttfb.pop("sha256") == hashlib.sha256(local.read_bytes()).hexdigest()
+    out["stream"] = ttfb
+    return out
+
+
+# -- 4. decision figures -----------------------------------------------------------------------------
+
+
+def _commit_strategies(s3: Any, size_mib: int = 100) -> dict[str, Any]:
+    import fsspec
+
+    fs = fsspec.filesystem("s3")
+    block = os.urandom(1 << 20)
+    out: dict[str, Any] = {"object_mib": size_mib}
+
+    def upload(path: str) -> None:
+        with fs.open(path, "wb", block_size=8 << 20) as handle:
+            for _ in range(size_mib):
+                handle.write(block)
+
+    started = time.perf_counter()
+    upload(f"{s3.bucket}/commit/direct.bin")
+    out["direct_multipart_s"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    upload(f"{s3.bucket}/commit/.tmp.bin")
+    fs.copy(f"{s3.bucket}/commit/.tmp.bin", f"{s3.bucket}/commit/copied.bin")
+    fs.rm(f"{s3.bucket}/commit/.tmp.bin")
+    out["temporary_key_copy_delete_s"] = round(time.perf_counter() - started, 3)
+    parts = -(-size_mib // 8)
+    out["requests_direct"] = parts + 2
+    out["requests_temporary_copy"] = parts + 2 + 1 + 1
+    return out
+
+
+def _writers(entries: int = 20_000) -> dict[str, Any]:
+    import zipstream
+
+    from lc_archive.archive.zip_writer import ArchiveWriter
+
+    when = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+    bodies = [(f"entities/xblock.v1/html/c{i:05d}.toml", (f"[entity]\nkey = \"c{i}\"\n" * 8).encode())
+              for i in range(entries)]
+
+    class Sink(io.RawIOBase):
+        def __init__(self) -> None:
+            self.size = 0
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, b: Any) -> int:
+            self.size += len(b)
+            return len(b)
+
+    started = time.perf_counter()
+    sink = Sink()
+    writer = ArchiveWriter(sink, sizes_in_headers=True)
+    for name, body in bodies:
+        writer.add_bytes(name, body, when, compress=True)
+    writer.close()
+    ours = time.perf_counter() - started
+    started = time.perf_counter()
+    stream = zipstream.ZipStream(compress_type=zipstream.ZIP_DEFLATED)
+    for name, body in bodies:
+        stream.add(body, name)
+    theirs_bytes = sum(len(chunk) for chunk in stream)
+    theirs = time.perf_counter() - started
+    return {"entries": entries, "archive_writer_s": round(ours, 3), "archive_writer_bytes": sink.size,
+            "zipstream_ng_s": round(theirs, 3), "zipstream_ng_bytes": theirs_bytes,
+            "zipstream_ng_over_archive_writer": round(theirs / ours, 2)}
+
+
+# -- main ---------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--child"]:
+        return _child(argv[1:])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--packages", type=int, default=500)
+    p.add_argument("--components", type=int, default=10_000)
+    p.add_argument("--out", default="bench-out/site.json")
+    p.add_argument("--workdir", help="keep the generated stores here (reused by the next run)")
+    args = p.parse_args(argv)
+    os.environ.setdefault("LC_ARCHIVE_REDIS_URL", "redis://127.0.0.1:6379/0")
+    from support.services import running_s3
+
+    report: dict[str, Any] = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                                          "note": "shared 2-core machine; one run per figure"},
+                              "started": datetime.now(UTC).isoformat(timespec="seconds")}
+    with contextlib.ExitStack() as stack:
+        workdir = Path(args.workdir) if args.workdir else Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="lc-archive-bench-site-")))
+        workdir.mkdir(parents=True, exist_ok=True)
+        s3 = stack.enter_context(running_s3())
+        started = time.perf_counter()
+        db, components = _site_store(workdir, args.packages)
+        report["site"] = {"packages": args.packages, "components": components,
+                          "generate_s": round(time.perf_counter() - started, 1)}
+        print(f"site store: {report['site']}", flush=True)
+        report["backup_all"] = _celery_runs(db, workdir, s3, args.packages)
+        big = _big_library(workdir, args.components)
+        report["large_library"] = {"components": args.components, **_restore_and_stream(big, workdir, s3)}
+        print(f"large library: {report['large_library']}", flush=True)
+        report["decisions"] = {"commit": _commit_strategies(s3), "writers": _writers()}
+    runs, large = report["backup_all"], report["large_library"]
+    report["targets"] = {
+        "ratio_2_over_1 >= 1.6": runs["ratio_2_over_1"] >= 1.6,
+        "second_run_rewrites == 0": all(r["second_run_rewrites"] == 0 for r in runs.values() if isinstance(r, dict)),
+        "restore_from_s3_peak_rss_mb < 200": large["restore_from_s3"]["peak_rss_mb"] < 200,
+        "stream_first_chunk_s < 1": large["stream"]["first_chunk_s"] < 1,
+        "stream_equals_file_backup": large["stream"]["equals_file_backup"],
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    print(json.dumps(report["targets"], indent=1))
+    print(f"report: {out}")
+    return 0 if all(report["targets"].values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
