@@ -163,11 +163,16 @@ def redis_url() -> str:
 
 @dataclass
 class Worker:
-    """A running Celery worker and the settings a client needs to reach it."""
+    """Running Celery worker(s) and the settings a client needs to reach them."""
 
     env: dict[str, str]
-    proc: subprocess.Popen[bytes]
-    log: Path
+    procs: list[subprocess.Popen[bytes]]
+    logs: list[Path]
+
+    @property
+    def log(self) -> Path:
+        """The first worker's log."""
+        return self.logs[0]
 
     def apply(self) -> None:
         """Point this process's lc-archive Celery app at the worker's broker, queue and prefix (set the
@@ -185,29 +190,37 @@ def celery_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_worker(env: dict[str, str], log: Path, concurrency: int = 2) -> Iterator[Worker]:
-    """``celery worker`` with ``concurrency`` prefork processes, stopped (warm shutdown) at the end."""
+def running_worker(env: dict[str, str], log: Path, concurrency: int = 2, instances: int = 1) -> Iterator[Worker]:
+    """``instances`` x ``celery worker`` with ``concurrency`` prefork processes each, on one queue; each in
+    its own session (so each gets its own share of the CPU where the kernel groups by session); stopped
+    with a warm shutdown at the end."""
     full = {**os.environ, **env}
-    out = log.open("wb")
-    proc = subprocess.Popen(
+    queue = env["LC_ARCHIVE_CELERY_QUEUE"]
+    logs = [log if i == 0 else log.with_name(f"{log.stem}-{i}{log.suffix}") for i in range(instances)]
+    outs = [path.open("wb") for path in logs]
+    procs = [subprocess.Popen(
         [str(BIN / "celery"), "-A", "lc_archive.tasks.app", "worker", "-c", str(concurrency), "-P", "prefork",
-         "-Q", env["LC_ARCHIVE_CELERY_QUEUE"], "-n", f"{env['LC_ARCHIVE_CELERY_QUEUE']}@%h", "--without-gossip",
-         "--without-mingle", "--without-heartbeat", "-l", "INFO"],
-        env=full, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    worker = Worker(env, proc, log)
+         "-Q", queue, "-n", f"{queue}-{i}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
+         "-l", "INFO"],
+        env=full, stdout=out, stderr=subprocess.STDOUT, start_new_session=True) for i, out in enumerate(outs)]
+    worker = Worker(env, procs, logs)
     try:
         deadline = time.monotonic() + 60
-        while b"ready." not in log.read_bytes():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"celery worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.1)
+        for proc, path in zip(procs, logs, strict=True):
+            while b"ready." not in path.read_bytes():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"celery worker did not start:\n{path.read_text(errors='replace')[-3000:]}")
+                time.sleep(0.1)
         yield worker
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGTERM)  # warm shutdown: the main process stops its pool itself
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        out.close()
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGTERM)  # warm shutdown: the main process stops its pool itself
+        for proc in procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        for out in outs:
+            out.close()
