@@ -190,6 +190,7 @@ def object_info(location: Location) -> ObjectInfo | None:
         return ObjectInfo(st.st_size, f"mtime:{st.st_mtime_ns}")
     fs, path = filesystem(location)
     with translated_errors("look up", location, fs):
+        fs.invalidate_cache(path)  # a long-lived worker must see what other processes wrote since
         try:
             info = fs.info(path)
         except FileNotFoundError:
