@@ -166,7 +166,7 @@ def _backup_all(db: Path, target: str, worker_pids: list[int]) -> dict[str, Any]
 
 
 def _celery_runs(db: Path, workdir: Path, s3: Any, packages: int, *, with_s3: bool = True) -> dict[str, Any]:
-    from support.services import celery_env, running_worker
+    from support.services import celery_env, forget_celery_keys, running_worker
 
     from lc_archive.tasks.app import app, configure
 
@@ -198,6 +198,7 @@ def _celery_runs(db: Path, workdir: Path, s3: Any, packages: int, *, with_s3: bo
             "second_run_unchanged": second["unchanged"], "second_run_index_written": second["index_written"],
         }
         print(f"  {label}: {runs[label]}", flush=True)
+    forget_celery_keys(env)
     one = runs["local_dir_1_worker"]
     runs["ratio_2_over_1"] = round(runs["local_dir_2_workers"]["packages_per_s"] / one["packages_per_s"], 3)
     runs["ratio_2_processes_one_worker_over_1"] = round(

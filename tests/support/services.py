@@ -189,6 +189,16 @@ def celery_env(extra: dict[str, str] | None = None) -> dict[str, str]:
             "LC_ARCHIVE_CELERY_PREFIX": f"lc-archive-test-{tag}:", **(extra or {})}
 
 
+def forget_celery_keys(env: dict[str, str]) -> None:
+    """Delete every Redis key under the key prefix of ``env`` (see :func:`celery_env`)."""
+    import redis
+
+    client = redis.Redis.from_url(env["LC_ARCHIVE_BROKER_URL"])
+    stale = list(client.scan_iter(f"{env['LC_ARCHIVE_CELERY_PREFIX']}*"))
+    for start in range(0, len(stale), 500):
+        client.delete(*stale[start:start + 500])
+
+
 @contextlib.contextmanager
 def running_worker(env: dict[str, str], log: Path, concurrency: int = 2, instances: int = 1) -> Iterator[Worker]:
     """``instances`` x ``celery worker`` with ``concurrency`` prefork processes each, on one queue; each in

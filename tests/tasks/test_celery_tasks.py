@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.services import S3, Worker, celery_env, environment, running_worker
+from support.services import S3, Worker, celery_env, environment, forget_celery_keys, running_worker
 from support.sitekit import HOSTILE, site_store
 
 from lc_archive.cli import main
@@ -29,11 +29,7 @@ def worker(s3: S3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]
     with running_worker(env, log, concurrency=2) as running, environment(env):
         running.apply()
         yield running
-    import redis
-    client = redis.Redis.from_url(env["LC_ARCHIVE_BROKER_URL"])
-    stale = list(client.scan_iter(f"{env['LC_ARCHIVE_CELERY_PREFIX']}*"))
-    if stale:
-        client.delete(*stale)
+    forget_celery_keys(env)
 
 
 def test_backup_all_fans_out_isolates_a_failure_and_rewrites_nothing_the_second_time(
