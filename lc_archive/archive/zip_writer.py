@@ -26,7 +26,6 @@ it through :func:`atomic_output` so a failed run never leaves a partial file beh
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -41,8 +40,9 @@ from . import zip_format as fmt
 from .atomic import atomic_output
 from .compression import is_compressible
 from .names import NOT_NFC, fold, name_problem
-from .zip_entry import DATA_DESCRIPTOR, UTF8, ZIP64_VERSION, Entry, dos_date_time, too_large
-from .zip_format import EOCD, EOCD_SIG, STORED, Z64_EOCD, Z64_EOCD_SIG, Z64_LOCATOR, Z64_LOCATOR_SIG
+from .zip_central import CentralDirectory
+from .zip_entry import DATA_DESCRIPTOR, UTF8, Entry, dos_date_time, too_large
+from .zip_format import STORED
 from .zip_packer import MAX_ENTRY, Packer, cores_available
 
 __all__ = ["ArchiveWriter", "EntryConflict", "atomic_output", "is_compressible"]
@@ -58,7 +58,6 @@ _BUFFER_LIMIT = 1 << 20  # a streamed entry is gathered in memory up to this man
 # the kernel and faulted in again each time (that costs up to 3x the compression itself).
 _FLUSH_AT = 1 << 20
 _DIRECT_WRITE = 256 << 10  # a body this large is written as it is rather than copied into a block
-_CENTRAL_IN_MEMORY = 4 << 20  # central directory records beyond this go to a temporary file
 _BLOCK = 1 << 20
 
 
@@ -143,10 +142,7 @@ class ArchiveWriter:
         self._start_dir = start  # the end of the last complete entry (zipfile's start_dir)
         self._parts: list[bytes] = []  # output not yet written, in order
         self._pending = 0  # bytes in _parts
-        self._central = bytearray()  # central directory records not yet spooled
-        self._central_spool: IO[bytes] | None = None  # the records beyond _CENTRAL_IN_MEMORY bytes
-        self._central_size = 0
-        self._count = 0  # central directory records (entries cut short by an exception included)
+        self._central = CentralDirectory()
         self._writing = False
         self._taken: dict[str, str] = {}  # fold(name) -> the name written (one str when they are equal)
         self._stamps: dict[datetime, tuple[int, int]] = {}
@@ -287,45 +283,18 @@ class ArchiveWriter:
             if self._packer is not None:
                 self._packer.drain()
             central = self._central
-            count = self._count
-            offset = self._start_dir  # zipfile's start_dir
-            end = self._pos + self._central_size + len(central)
-            size = end - offset
-            tail = b""
-            if count > fmt.FILECOUNT_LIMIT or offset > fmt.ZIP64_LIMIT or size > fmt.ZIP64_LIMIT:
-                tail = Z64_EOCD.pack(Z64_EOCD_SIG, 44, ZIP64_VERSION, ZIP64_VERSION, 0, 0, count, count, size, offset)
-                tail += Z64_LOCATOR.pack(Z64_LOCATOR_SIG, 0, end, 1)
-                count, size, offset = min(count, 0xFFFF), min(size, 0xFFFFFFFF), min(offset, 0xFFFFFFFF)
-            tail += EOCD.pack(EOCD_SIG, 0, 0, count, count, size, offset, 0)
+            tail = central.end_records(self._start_dir, self._pos + central.size)
             self._flush()
-            if self._central_spool is not None:
-                self._central_spool.seek(0)
-                shutil.copyfileobj(self._central_spool, fp, _BLOCK)
-            fp.write(central)
+            central.write_to(fp)
             fp.write(tail)
             fp.flush()
         finally:
             if self._packer is not None:
                 self._packer.close()
             self._fp = None
-            self._central = bytearray()
-            if self._central_spool is not None:
-                self._central_spool.close()
-                self._central_spool = None
+            self._central.close()
             if self._own:
                 fp.close()
-
-    def _record(self, record: bytes) -> None:
-        """Keep one central directory record; past :data:`_CENTRAL_IN_MEMORY` bytes they go to a temp file."""
-        central = self._central
-        central += record
-        self._count += 1
-        if len(central) >= _CENTRAL_IN_MEMORY:
-            if self._central_spool is None:
-                self._central_spool = tempfile.TemporaryFile(prefix="lc-archive-central-")  # noqa: SIM115
-            self._central_spool.write(central)
-            self._central_size += len(central)
-            central.clear()
 
     # -- entries -------------------------------------------------------------------------------------
 
@@ -397,7 +366,7 @@ class ArchiveWriter:
             self._pending += len(descriptor)
             end += len(descriptor)
         self._pos = self._start_dir = end
-        self._record(entry.record(crc, csize, usize))
+        self._central.add(entry.record(crc, csize, usize))
         if self._pending >= _FLUSH_AT:
             self._flush()
 
@@ -484,7 +453,7 @@ class ArchiveWriter:
                 fp.write(entry.header(crc, csize, usize))
                 fp.seek(end)
             self._pos = self._start_dir = end
-            self._record(entry.record(crc, csize, usize))
+            self._central.add(entry.record(crc, csize, usize))
 
         self._writing = True
         try:

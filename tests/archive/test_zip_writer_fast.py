@@ -568,14 +568,14 @@ def test_name_check_matches_the_policy(name: str) -> None:
 @_SETTINGS
 @given(calls=_CALLS, output=_OUTPUTS, spill=st.sampled_from([1, 60, 400]))
 def test_same_bytes_when_the_central_directory_spills_to_disk(calls: list[Any], output: str, spill: int) -> None:
-    """Past _CENTRAL_IN_MEMORY bytes the central directory waits in a temporary file: same bytes."""
-    import lc_archive.archive.zip_writer as zw
+    """Past _IN_MEMORY bytes the central directory waits in a temporary file: same bytes."""
+    import lc_archive.archive.zip_central as zc
 
-    before = zw._CENTRAL_IN_MEMORY
-    zw._CENTRAL_IN_MEMORY = spill
+    before = zc._IN_MEMORY
+    zc._IN_MEMORY = spill
     try:
         archive = _assert_same(calls, output)
     finally:
-        zw._CENTRAL_IN_MEMORY = before
+        zc._IN_MEMORY = before
     with zipfile.ZipFile(io.BytesIO(archive)) as zf:
         assert zf.testzip() is None
