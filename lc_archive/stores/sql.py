@@ -36,11 +36,12 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from ..domain import PackageRecord
 from ..errors import StoreError
 from ..faults import fault_point
-from .base import PackageSink, PackageSource, Store
+from .base import PackageSink, PackageSource
 from .blobs import BlobWriter
 from .schema import SCHEMA_VERSION, meta, metadata, package
 from .sql_sink import SqlSink, create_package, insert_with_ids
 from .sql_source import SqlSource
+from .updates import DeleteResult, ManagedStore, PackageInfo, PackageUpdater
 
 if TYPE_CHECKING:
     from .authoring import Author
@@ -97,7 +98,7 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-class SqlStore(Store):
+class SqlStore(ManagedStore):
     """A store in one SQL database (see the module docstring)."""
 
     def __init__(self, url: str | os.PathLike[str], *, create: bool = True) -> None:
@@ -188,6 +189,40 @@ class SqlStore(Store):
             sink = SqlSink(conn, create_package(conn, package))
             yield sink
             sink.finish()
+            fault_point("store.before_commit")
+
+    def package_infos(self) -> list[PackageInfo]:
+        """Every package with its counts, last change and size (see :class:`ManagedStore`)."""
+        from .sql_admin import package_infos
+
+        with self.transaction(write=False) as conn:
+            return package_infos(conn)
+
+    def delete_package(self, ref: str) -> DeleteResult:
+        """Delete a package and the blobs only it used, in one transaction (see :class:`ManagedStore`)."""
+        from .sql_admin import delete_package
+
+        with self.transaction(write=True) as conn:
+            result = delete_package(conn, ref)
+            fault_point("store.before_commit")
+        return result
+
+    def rename_package(self, ref: str, new_ref: str) -> None:
+        """Give a package another ref (see :class:`ManagedStore`)."""
+        from .sql_admin import rename_package
+
+        with self.transaction(write=True) as conn:
+            rename_package(conn, ref, new_ref)
+
+    @contextmanager
+    def update(self, ref: str) -> Iterator[PackageUpdater]:
+        """Open one package for an import, in one write transaction (see :class:`ManagedStore`)."""
+        from .sql_updater import SqlUpdater
+
+        with self.transaction(write=True) as conn:
+            updater = SqlUpdater(conn, ref)
+            yield updater
+            updater.finish()
             fault_point("store.before_commit")
 
     def author(

@@ -92,11 +92,12 @@ class SqlSink(PackageSink):
     entries) are kept in compact pending lists and resolved by :meth:`finish`.
     """
 
-    def __init__(self, conn: Connection, package_id: int) -> None:
+    def __init__(self, conn: Connection, package_id: int, known: dict[str, int] | None = None) -> None:
+        """``known`` maps the refs of entities the package has already (an import) to their ids."""
         self._conn = conn
         self._package_id = package_id
         self._blobs = BlobWriter(conn)
-        self._ids: dict[str, int] = {}
+        self._ids: dict[str, int] = {} if known is None else known
         self._children: list[tuple[int, int, str, int | None]] = []
         self._members: list[tuple[int, str]] = []
         self._entries: list[tuple[int, int, str, int | None, int | None]] = []

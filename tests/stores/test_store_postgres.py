@@ -6,14 +6,11 @@ Runs when ``LC_ARCHIVE_PG_URL`` names a server database the user may ``CREATE DA
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from support.pg import fresh_database
 from support.store_checks import (
     check_blobs,
     check_failed_write_rolls_back,
@@ -26,25 +23,12 @@ from support.store_checks import (
 from lc_archive.errors import PackageExists
 from lc_archive.stores import AuthoringError, SqlStore, open_store
 
-SKIP = "set LC_ARCHIVE_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test to run"
-
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A URL to a brand-new, empty database, dropped after the test."""
-    base = os.environ.get("LC_ARCHIVE_PG_URL")
-    if not base:
-        pytest.skip(SKIP)
-    name = f"lc_test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,0 +1,234 @@
+"""Import into an existing package (``restore --into``): preview, apply, conflicts, rollback, atomicity."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from support.importkit import (
+    EDIT,
+    HTML,
+    NEW,
+    PROBLEM,
+    REF,
+    archive_of,
+    clock,
+    counts,
+    edit_five,
+    file_hash,
+    setup_pair,
+    snapshot,
+    state,
+    versions,
+)
+from support.pg import fresh_database
+
+from lc_archive import faults
+from lc_archive.errors import ArchiveInvalid, PackageNotFound
+from lc_archive.faults import FaultInjected
+from lc_archive.stores import SqlStore, open_store
+from lc_archive.usecases.import_apply import PlanMismatch, import_archive
+from lc_archive.usecases.import_plan import ImportConflict
+
+Pair = tuple[SqlStore, SqlStore, Path]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Pair]:
+    """The target store (SQLite or PostgreSQL) with A as REF, the editor (SQLite) with A as EDIT, and A."""
+    with ExitStack() as stack:
+        url = None if request.param == "sqlite" else stack.enter_context(fresh_database("lc_import"))
+        target, editor, a = setup_pair(tmp_path, url)
+        stack.callback(target.close)
+        stack.callback(editor.close)
+        yield target, editor, a
+
+
+def test_round_trip_of_an_edit(pair: Pair, tmp_path: Path) -> None:
+    target, editor, _ = pair
+    edit_five(editor, EDIT)
+    b = archive_of(editor, EDIT, tmp_path / "b.zip")
+    before = versions(target, REF)
+    untouched = snapshot(target)
+
+    preview = import_archive(b, target, REF, preview=True)
+    listed = {(c.ref, c.action) for c in preview.plan.entities}
+    assert listed == {(HTML[1], "changed"), (HTML[2], "changed"), (PROBLEM, "changed"), (NEW, "added"),
+                      (HTML[3], "deleted")}
+    assert preview.plan.collections == []
+    assert snapshot(target) == untouched  # a preview writes nothing
+    changes = {c.ref: c for c in preview.plan.entities}
+    assert changes[HTML[1]].details == {"olx": True, "media_changed": ["block.xml"]}
+    assert changes[HTML[2]].details == {"media_added": ["static/new.png"]}
+    assert changes[PROBLEM].details["title"] == ["p0", "p0 v2"]
+    assert preview.plan.unchanged == len(before) - 4
+
+    applied = import_archive(b, target, REF, expect=preview.plan.plan_id)
+    assert applied.plan.plan_id == preview.plan.plan_id  # exactly the previewed changes
+    assert applied.written["versions"] == 4  # three new versions and the new component's one
+    assert applied.written["soft_deleted"] == 1
+    assert state(target, REF) == state(editor, EDIT)
+    after = versions(target, REF)
+    for ref in (HTML[1], HTML[2], PROBLEM):
+        assert after[ref] == [*before[ref], before[ref][-1] + 1]  # the old versions are all still there
+    assert after[HTML[3]] == before[HTML[3]]
+
+
+def test_unchanged_import_writes_nothing(pair: Pair, tmp_path: Path) -> None:
+    target, _, a = pair
+    before, rows = snapshot(target), counts(target)
+    result = import_archive(a, target, REF)
+    assert result.plan.changes == 0
+    assert result.plan.entities == []
+    assert result.written["versions"] == 0
+    assert counts(target) == rows
+    assert snapshot(target) == before
+
+
+def test_conflict_refused_then_resolved(pair: Pair, tmp_path: Path) -> None:
+    target, editor, _ = pair
+    edit_five(editor, EDIT)
+    b = archive_of(editor, EDIT, tmp_path / "b.zip")
+    with target.author(REF, user="carol", clock=clock(5)) as a:
+        a.add_component_version(HTML[1], {"block.xml": "<html display_name='h1'>ours</html>"}, title="h1 ours")
+    ours = state(target, REF)
+    before = snapshot(target)
+
+    with pytest.raises(ImportConflict) as refused:
+        import_archive(b, target, REF)
+    assert [c.ref for c in refused.value.plan.conflicts] == [HTML[1]]
+    assert snapshot(target) == before
+    preview = import_archive(b, target, REF, preview=True)
+    assert [(c.ref, c.action) for c in preview.plan.conflicts] == [(HTML[1], "conflict")]
+
+    kept = import_archive(b, target, REF, resolve="ours")
+    now = state(target, REF)
+    assert now["entities"][HTML[1]] == ours["entities"][HTML[1]]
+    assert now["entities"][PROBLEM]["draft"] == state(editor, EDIT)["entities"][PROBLEM]["draft"]
+    assert kept.plan.conflicts[0].details["resolution"] == "ours"
+
+    taken = import_archive(b, target, REF, resolve="theirs")
+    assert [c.ref for c in taken.plan.entities] == [HTML[1]]
+    assert taken.written["versions"] == 1
+    assert state(target, REF) == state(editor, EDIT) | {"entities": state(target, REF)["entities"]}
+    theirs_draft = state(editor, EDIT)["entities"][HTML[1]]["draft"]
+    got = state(target, REF)["entities"][HTML[1]]["draft"]
+    assert got["media"] == theirs_draft["media"] and got["title"] == theirs_draft["title"]
+    assert got["version_num"] == 3  # after A's 1 and ours' 2 (the archive numbered it 2)
+
+
+def test_rollback_brings_content_back_as_new_versions(pair: Pair, tmp_path: Path) -> None:
+    target, editor, a = pair
+    original = state(target, REF)
+    edit_five(editor, EDIT)
+    import_archive(archive_of(editor, EDIT, tmp_path / "b.zip"), target, REF)
+    edited = versions(target, REF)
+    result = import_archive(a, target, REF, delete_missing=True)
+    assert {c.ref: c.action for c in result.plan.entities} == {
+        HTML[1]: "changed", HTML[2]: "changed", PROBLEM: "changed", HTML[3]: "changed", NEW: "deleted"}
+    assert {c.ref: c.details.get("restored", False) for c in result.plan.entities}[HTML[3]] is True
+    back = state(target, REF)
+    for ref in (HTML[1], HTML[2], PROBLEM, HTML[3]):
+        draft, old = back["entities"][ref]["draft"], original["entities"][ref]["draft"]
+        assert (draft["title"], draft["media"]) == (old["title"], old["media"])
+        assert versions(target, REF)[ref] == [*edited[ref], edited[ref][-1] + 1]
+    assert back["entities"][NEW]["draft"] is None
+
+
+def test_publish_names_the_archive(pair: Pair, tmp_path: Path) -> None:
+    target, editor, _ = pair
+    edit_five(editor, EDIT)
+    result = import_archive(archive_of(editor, EDIT, tmp_path / "b.zip"), target, REF, publish=True, user="dora")
+    assert result.written["published"] == 5
+    with target.read(REF) as source:
+        last = list(source.iter_publish_log())[-1]
+    assert last.message == "import of b.zip (lib:Org:EDIT)"
+    assert last.published_by == "dora"
+    assert {e.ref for e in last.entries} == {HTML[1], HTML[2], HTML[3], PROBLEM, NEW}
+    now = state(target, REF)
+    assert now["entities"][NEW]["published"] == now["entities"][NEW]["draft"]
+    assert now["entities"][HTML[3]]["published"] is None
+
+
+@pytest.mark.parametrize("point", ["import.begin", "import.blob", "update.versions", "sink.entity_rows",
+                                   "update.soft_delete", "import.collections", "update.published",
+                                   "store.before_commit"])
+def test_failed_import_leaves_the_store_byte_identical(pair: Pair, tmp_path: Path,
+                                                        point: str) -> None:
+    target, editor, _ = pair
+    edit_five(editor, EDIT)
+    with editor.author(EDIT, clock=clock(3)) as a:
+        a.create_collection("more", "More")
+        a.add_to_collection("more", [NEW])
+    b = archive_of(editor, EDIT, tmp_path / "b.zip")
+    before = snapshot(target)
+    faults.configure(f"{point}:1:raise")
+    try:
+        with pytest.raises(FaultInjected):
+            import_archive(b, target, REF, publish=True)
+    finally:
+        faults.configure(None)
+    assert snapshot(target) == before
+
+
+def test_hostile_archive_refused_store_identical(pair: Pair, tmp_path: Path) -> None:
+    target, _, a = pair
+    bad = tmp_path / "bad.zip"
+    data = bytearray(a.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    before = snapshot(target)
+    with pytest.raises(ArchiveInvalid):
+        import_archive(bad, target, REF)
+    assert snapshot(target) == before
+
+
+def test_unknown_package_and_stale_plan(pair: Pair, tmp_path: Path) -> None:
+    target, editor, a = pair
+    with pytest.raises(PackageNotFound):
+        import_archive(a, target, "lib:Org:NOPE")
+    edit_five(editor, EDIT)
+    b = archive_of(editor, EDIT, tmp_path / "b.zip")
+    plan_id = import_archive(b, target, REF, preview=True).plan.plan_id
+    with target.author(REF, clock=clock(7)) as au:
+        au.add_component_version(HTML[5], {"block.xml": "<html>moved on</html>"})
+    before = snapshot(target)
+    with pytest.raises(PlanMismatch):
+        import_archive(b, target, REF, expect=plan_id)
+    assert snapshot(target) == before
+
+
+_KILL_SCRIPT = """
+import sys
+from lc_archive.stores import open_store
+from lc_archive.usecases.import_apply import import_archive
+with open_store(sys.argv[1]) as store:
+    import_archive(sys.argv[2], store, sys.argv[3], publish=True)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ["import.blob", "update.versions", "update.published", "store.before_commit"])
+def test_killed_import_leaves_the_store_byte_identical(tmp_path: Path, point: str) -> None:
+    target, editor, _ = setup_pair(tmp_path)
+    with target, editor:
+        edit_five(editor, EDIT)
+        b = archive_of(editor, EDIT, tmp_path / "b.zip")
+    db = tmp_path / "target.db"
+    before = file_hash(db)
+    env = {**os.environ, faults.ENV: f"{point}:1:kill"}
+    run = subprocess.run([sys.executable, "-c", _KILL_SCRIPT, f"sqlite:///{db}", str(b), REF], env=env,
+                         capture_output=True, check=False)
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    with sqlite3.connect(db) as conn:  # the first connection rolls the hot journal back
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert file_hash(db) == before
+    with open_store(f"sqlite:///{db}") as again:  # and the next import goes through
+        assert import_archive(b, again, REF).written["versions"] == 4
