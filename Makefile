@@ -9,7 +9,7 @@ PEER_DIR ?= $(abspath ../shared/peer)
 comma := ,
 BENCH_SIZES := $(if $(BENCH_N),$(BENCH_N),200,2000,10000$(if $(BENCH_FULL),$(comma)100000))
 
-.PHONY: all venv lint test test-fast demo bench bench-site testdata peer clean
+.PHONY: all venv lint test test-fast demo bench bench-site bench-import testdata peer clean
 
 all: test
 
@@ -48,6 +48,12 @@ bench: $(STAMP)
 BENCH_SITE_PACKAGES ?= 500
 bench-site: $(STAMP)
 	$(PY) scripts/bench_site.py --packages $(BENCH_SITE_PACKAGES) --components $(BENCH_N) --out bench-out/site.json
+
+# Import into an existing package (issue 15): preview and import of a 10,000-component package whose archive
+# changed 100 components, on SQLite (and PostgreSQL with LC_ARCHIVE_PG_URL); bench-out/import.json.
+BENCH_IMPORT_N ?= 10000
+bench-import: $(STAMP)
+	$(PY) scripts/bench_import.py --components $(BENCH_IMPORT_N) --changed 100 --out bench-out/import.json
 
 testdata: $(STAMP)
 	$(PY) testdata/build_sample.py

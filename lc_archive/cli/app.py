@@ -23,8 +23,10 @@ import threading
 from collections.abc import Callable, Sequence
 
 from ..errors import ArchiveInvalid, LcArchiveError
+from .imports import add_import_arguments
 from .limits import add_limit_flags
 from .output import err
+from .packages import add_package_commands
 
 __all__ = ["build_parser", "main"]
 
@@ -75,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--strict", action="store_true",
                    help="refuse warnings too (content openedx-core accepts but that is likely broken, such as an "
                         "OLX reference to a static file the version lacks); by default they are listed")
+    add_import_arguments(r)
     add_limit_flags(r)
     r.set_defaults(func="archives:cmd_restore")
 
@@ -112,9 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="list the installed serializers (lc-archive's own and plugins) and those that failed")
     pl.set_defaults(func="plugins:cmd_plugins")
 
-    ls = sub.add_parser("packages", parents=[common], help="list the packages in a store")
-    ls.add_argument("store")
-    ls.set_defaults(func="stores:cmd_packages")
+    add_package_commands(sub, common)
 
     c = sub.add_parser("convert", parents=[common],
                        help="convert an archive to v1 or v2 and report what the target format loses",
@@ -179,8 +180,15 @@ def _on_signal(signum: int, frame: object) -> None:
     raise _Interrupted(signum)
 
 
+def _error_status(args: argparse.Namespace) -> int:
+    """1 for a failed command; 2 for diff and an import preview, whose 1 means "different" (as diff(1))."""
+    if getattr(args, "preview", False) or (getattr(args, "dry_run", False) and getattr(args, "into", None)):
+        return 2
+    status: int = getattr(args, "error_status", 1)
+    return status
+
+
 def _run(args: argparse.Namespace) -> int:
-    error_status: int = getattr(args, "error_status", 1)  # diff: 2, as diff(1)
     try:
         code: int = _command(args.func)(args)
         return code
@@ -192,13 +200,13 @@ def _run(args: argparse.Namespace) -> int:
             err().print(f"{len(exc.problems)} problem(s); nothing was written:", style="bold red", markup=False)
             for problem in exc.problems:
                 sys.stderr.write(f"{problem}\n")
-        return error_status
+        return _error_status(args)
     except (LcArchiveError, OSError) as exc:
         if args.json:
             sys.stdout.write(json.dumps({"ok": False, "error": str(exc)}, ensure_ascii=False) + "\n")
         else:
             sys.stderr.write(f"lc-archive: {exc}\n")
-        return error_status
+        return _error_status(args)
     except KeyboardInterrupt as exc:
         signum = exc.signum if isinstance(exc, _Interrupted) else signal.SIGINT
         message = f"interrupted by {signal.Signals(signum).name}; nothing was written"

@@ -15,7 +15,11 @@ __all__ = ["cmd_convert", "cmd_diff", "cmd_inspect", "cmd_restore", "cmd_validat
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    """``lc-archive restore FILE STORE``."""
+    """``lc-archive restore FILE STORE`` (``--into``, ``--entity``, ``--collection``: :mod:`.imports`)."""
+    from .imports import cmd_import, wants_import
+
+    if wants_import(args):
+        return cmd_import(args)
     from ..stores import open_store
     from ..usecases.restore import restore
 

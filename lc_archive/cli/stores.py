@@ -1,4 +1,4 @@
-"""Commands on stores: ``backup``, ``state``, ``packages``."""
+"""Commands on stores: ``backup``, ``state`` (``packages``, ``delete``, ``rename``: :mod:`.packages`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ..usecases.backup import backup
 from ..usecases.state import compute_state, state_json
 from .output import emit, out, progress
 
-__all__ = ["cmd_backup", "cmd_packages", "cmd_state"]
+__all__ = ["cmd_backup", "cmd_state"]
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -45,16 +45,4 @@ def cmd_state(args: argparse.Namespace) -> int:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    return 0
-
-
-def cmd_packages(args: argparse.Namespace) -> int:
-    """``lc-archive packages STORE``."""
-    with open_store(args.store, create=False) as store:
-        refs = store.package_refs()
-
-    def human() -> None:
-        for r in refs:
-            out().print(r)
-    emit(args, {"packages": refs}, human)
     return 0

@@ -24,8 +24,6 @@ showed. Any failure rolls the whole transaction back: the store is left as it wa
 
 from __future__ import annotations
 
-import getpass
-import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -44,6 +42,7 @@ from ..progress import NULL_PROGRESS, Progress
 from ..stores.base import PackageSink, PackageSource, Store
 from ..stores.updates import NewVersion, PackageUpdater, managed
 from .import_plan import ImportConflict, ImportPlan, Resolve, plan_import
+from .restore import default_user, staged_ref
 from .scratch import ScratchStore, open_archive_store
 from .selection import select_source
 
@@ -74,15 +73,6 @@ class ImportResult:
         """The machine form used by ``--json``."""
         return {"archive": self.archive, "preview": self.preview, **self.plan.as_dict(), "written": self.written,
                 "wall_s": round(self.wall_s, 3)}
-
-
-def _user(user: str | None) -> str:
-    if user:
-        return user
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return os.environ.get("USER", "lc-archive")
 
 
 @contextmanager
@@ -224,7 +214,7 @@ def import_archive(
                 if expect is not None and expect != plan.plan_id:
                     raise PlanMismatch(f"the import into {into} would now be plan {plan.plan_id}, not the previewed "
                                        f"{expect}: the package or the archive changed since; nothing was written")
-                written = _apply(plan, theirs, updater, publish=publish, user=_user(user), now=now,
+                written = _apply(plan, theirs, updater, publish=publish, user=(user or default_user()), now=now,
                                  message=f"import of {Path(info['path']).name} ({info['ref']})", progress=progress)
         except PackageNotFound:
             raise
@@ -238,8 +228,9 @@ def import_archive(
 def restore_selection(
     archive: str | Path,
     store: Store,
-    ref: str,
+    ref: str | None,
     *,
+    user: str | None = None,
     entities: Sequence[str] = (),
     collections: Sequence[str] = (),
     limits: Limits = DEFAULT_LIMITS,
@@ -251,14 +242,16 @@ def restore_selection(
 
     The archive is validated completely first; the selected entities keep every version, their pointers
     and payloads; the named collections, and the publish log's entries of the selected entities, come
-    along. One transaction: ``PackageExists`` if ``ref`` is taken.
+    along. One transaction: ``PackageExists`` if ``ref`` is taken; without ``ref``, a staged ref made
+    with ``user``, as :func:`~.restore.restore` makes one.
     """
     started = time.perf_counter()
-    if ref in store.package_refs():
+    if ref is not None and ref in store.package_refs():
         raise PackageExists(f"a learning package {ref!r} already exists; restores never overwrite")
     with _archive_source(archive, entities=entities, collections=collections, limits=limits, workdir=workdir,
                          progress=progress, registry=registry) as (scratch, theirs):
         p = theirs.package
+        ref = ref or staged_ref(p.ref, (user or default_user()))
         written = {"entities_added": 0, "versions": 0, "blobs": 0, "blob_bytes": 0}
         try:
             with store.write(PackageRecord(ref, p.title, p.description, p.created, p.updated)) as sink:

@@ -31,7 +31,7 @@ from ..progress import NULL_PROGRESS, Progress
 from ..stores.base import Store
 from .validate import read_plan, refuse_warnings
 
-__all__ = ["RestoreResult", "restore", "staged_ref", "write_plan"]
+__all__ = ["RestoreResult", "default_user", "restore", "staged_ref", "write_plan"]
 
 _CHUNK = 256 * 1024
 
@@ -63,7 +63,8 @@ def staged_ref(archive_ref: str, user: str, now_ms: int | None = None) -> str:
     return f"lp-restore:{user}:{middle}:{ms}"
 
 
-def _default_user() -> str:
+def default_user() -> str:
+    """The user name of this process (for staged refs and publish logs)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -122,7 +123,7 @@ def restore(
     with ArchiveReader(archive, limits=limits) as reader, read_plan(reader, limits, progress, registry) as plan:
         refuse_warnings(plan, strict)
         fault_point("restore.validated")
-        target = ref or staged_ref(plan.package.ref, user or _default_user())
+        target = ref or staged_ref(plan.package.ref, user or default_user())
         if target in store.package_refs():
             raise PackageExists(f"a learning package {target!r} already exists; restores never overwrite")
         if not dry_run:
