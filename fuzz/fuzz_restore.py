@@ -56,7 +56,7 @@ def _load() -> None:
 
 def _tiny_archive() -> bytes:
     sys.path.insert(0, str(TESTS))
-    from support.make_hostile import crafted
+    from support.hostile import crafted
 
     data: bytes = crafted()
     return data
@@ -112,7 +112,7 @@ def TestOneInput(data: bytes) -> None:  # atheris's name for the target
 def make_corpus(outdir: Path) -> int:
     """Write seed inputs: the tiny and sample archives, variants of them, and the small hostile cases."""
     sys.path.insert(0, str(TESTS))
-    from support.make_hostile import hostile_cases
+    from support.hostile import hostile_cases
 
     outdir.mkdir(parents=True, exist_ok=True)
     seeds: dict[str, bytes] = {

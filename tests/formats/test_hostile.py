@@ -1,4 +1,4 @@
-"""The hostile-archive set (``tests/make_hostile.py``) through the CLI: refused, clearly, with nothing written.
+"""The hostile-archive set (``tests/support/hostile/``) through the CLI: refused, clearly, with nothing written.
 
 For every case, ``lc-archive restore`` into a store that already holds one package and
 ``lc-archive validate`` must both exit 1 and print the same problems, one line each as
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 from support.files import sha
-from support.make_hostile import (
+from support.hostile import (
     ARCHIVE,
     GIB,
     V2,
@@ -62,7 +62,7 @@ JSON_CASES = ["zip-slip", "gigabyte-member", "nfc-nfd-collision", "billion-laugh
 
 @pytest.fixture(scope="module")
 def hostile_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every case's archive, written once by make_hostile.write_cases (as the script does)."""
+    """Every case's archive, written once by hostile.write_cases (as the script does)."""
     outdir = tmp_path_factory.mktemp("hostile")
     write_cases(outdir, CASES)
     return outdir

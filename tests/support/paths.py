@@ -10,5 +10,5 @@ REPO = TESTS.parent
 """The repository."""
 PEER_DRIVER = TESTS / "support" / "peer_driver.py"
 """The script the openedx-core peer's Python runs to restore an archive and print its state."""
-HOSTILE = TESTS / "support" / "make_hostile.py"
-"""The script that writes the hostile-archive set."""
+HOSTILE = TESTS / "support" / "hostile"
+"""The package that writes the hostile-archive set (``python tests/support/hostile OUTDIR``)."""
