@@ -12,6 +12,9 @@ parsed by a parser that :func:`olx_parser` builds with every relevant option spe
   parameter entities all have to start with one, and OLX never needs one;
 * builds no tree (:func:`check_olx`, for a yes/no answer).
 
+OLX must be UTF-8: the readers check the bytes, and an XML declaration naming another encoding
+(``encoding="latin-1"``, ``"UTF-16"``) is refused (:func:`encoding_problem`) rather than overridden.
+
 The readers use :func:`parse_olx`: one parse with the same options that also builds the tree the
 type-specific serializers need (a ``block.xml`` is at most ``max_xml_size``); any document that
 mentions ``<!DOCTYPE`` goes through the refusing target first, so a DOCTYPE is still never read.
@@ -24,12 +27,13 @@ asked with ``.xinclude()`` or XSLT, which lc-archive never calls).
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any, Final
 
 from lxml import etree
 
-__all__ = ["PARSER_OPTIONS", "DoctypeRefused", "check_olx", "olx_parser", "parse_olx"]
+__all__ = ["PARSER_OPTIONS", "DoctypeRefused", "check_olx", "encoding_problem", "olx_parser", "parse_olx"]
 
 PARSER_OPTIONS: Final[dict[str, Any]] = {
     "resolve_entities": False,  # never expand an entity (lxml >= 5 defaults to 'internal')
@@ -44,6 +48,27 @@ PARSER_OPTIONS: Final[dict[str, Any]] = {
     "collect_ids": False,  # nothing to look up by xml:id
 }
 """The options every OLX parser is built with (a test asserts them, so a refactor cannot drop one)."""
+
+
+_DECLARED_ENCODING = re.compile(rb"""(?:\xef\xbb\xbf)?<\?xml\s[^>]{0,200}?\bencoding\s*=\s*(["'])(.{0,64}?)\1""",
+                                re.DOTALL)
+
+
+def encoding_problem(data: bytes) -> str | None:
+    """Why the XML declaration of ``data`` contradicts UTF-8 (``encoding="latin-1"``...), or None.
+
+    OLX is UTF-8 (the readers check the bytes; openedx-core stores OLX as UTF-8 text), and the parser
+    is forced to UTF-8, so a declaration naming any other encoding would be silently overridden: a
+    later tool that honours it would read other text than lc-archive checked. It is refused instead.
+    """
+    match = _DECLARED_ENCODING.match(data)
+    if match is None:
+        return None
+    declared = match.group(2)
+    if declared.replace(b"-", b"").replace(b"_", b"").lower() == b"utf8":
+        return None
+    shown = repr(declared[:40])[2:-1]  # control characters and non-ASCII bytes escaped
+    return f'the XML declaration says encoding="{shown}", but OLX must be UTF-8 (declare UTF-8 or no encoding)'
 
 
 class DoctypeRefused(Exception):
@@ -89,6 +114,9 @@ def check_olx(data: bytes, parser: etree.XMLParser | None = None) -> str | None:
     """
     if not data.strip():
         return None
+    declared = encoding_problem(data)
+    if declared is not None:
+        return declared
     try:
         etree.fromstring(data, parser if parser is not None else olx_parser())
     except DoctypeRefused as exc:
@@ -127,6 +155,9 @@ def parse_olx(data: bytes) -> tuple[Any, str | None]:
     """
     if not data.strip():
         return None, None
+    declared = encoding_problem(data)
+    if declared is not None:
+        return None, declared
     if b"<!DOCTYPE" in data:
         reason = check_olx(data)
         if reason is not None:

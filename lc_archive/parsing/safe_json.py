@@ -1,12 +1,14 @@
-"""Parse an untrusted JSON document: strict UTF-8, a nesting-depth check before ``json``, no NaN.
+"""The one JSON rule for every JSON member of an archive (plugin payloads, ``manifest.json``).
 
 ``json.loads`` recurses once per array or object (a ``RecursionError`` near 1,000 levels), accepts
 ``NaN`` and ``Infinity``, keeps the last of duplicate keys and lone surrogate escapes (``\\ud800``).
 :func:`parse_json` refuses a byte-order mark and invalid UTF-8, measures the nesting with
 :func:`json_depth` (linear, never recursive) before parsing, refuses NaN, infinities and floats out of
 range, and turns every failure into :class:`JsonInvalid`; :func:`structure_problems` then finds
-duplicate keys and lone surrogates, located (``$.data.tags[0]``). Plugin payloads are read this way.
-(``manifest.json``, lc-archive's own fixed-shape document, is parsed by its strict pydantic model.)
+duplicate keys and lone surrogates, located (``$.data.tags[0]``). :func:`load_json` is both, for a
+document read whole (plugin payloads); :func:`stream_json_object` applies the same rule to a document
+whose one large array is handed over element by element and never held whole (``manifest.json``,
+which grows with the package).
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import Problem
 
-__all__ = ["JsonInvalid", "json_depth", "json_type", "parse_json", "structure_problems"]
+__all__ = ["JsonInvalid", "json_depth", "json_type", "load_json", "parse_json", "stream_json_object",
+           "structure_problems"]
 
 
 class JsonInvalid(ValueError):
@@ -102,9 +106,11 @@ def _has_surrogate(text: str) -> bool:
 _SURROGATE = "string holds a lone surrogate (not Unicode text)"
 
 
-def structure_problems(member: str, value: Any, problems: list[Problem]) -> None:
-    """Duplicate keys and lone surrogates (from ``\\ud800`` escapes), located; iterative."""
-    stack: list[tuple[Any, str]] = [(value, "$")]
+def structure_problems(member: str, value: Any, problems: list[Problem], path: str = "$") -> None:
+    """Duplicate keys and lone surrogates (from ``\\ud800`` escapes), located under ``path``; iterative."""
+    if isinstance(value, str) and _has_surrogate(value):
+        problems.append(Problem(member, path, _SURROGATE))
+    stack: list[tuple[Any, str]] = [(value, path)]
     while stack:
         node, path = stack.pop()
         if isinstance(node, dict):
@@ -126,13 +132,8 @@ def structure_problems(member: str, value: Any, problems: list[Problem]) -> None
                     problems.append(Problem(member, f"{path}[{i}]", _SURROGATE))
 
 
-def parse_json(raw: bytes, *, max_depth: int, what: str = "document") -> Any:
-    """Decode ``raw`` as strict UTF-8 (no BOM), check its nesting against ``max_depth``, parse it.
-
-    Raises :class:`JsonInvalid` naming ``what`` for a BOM, invalid UTF-8, a document nested too deeply,
-    invalid JSON, NaN or infinities, and numbers that do not fit. Objects with duplicate keys are marked
-    for :func:`structure_problems`.
-    """
+def _text(raw: bytes, max_depth: int, what: str) -> str:
+    """``raw`` as strict UTF-8 without a BOM, nested at most ``max_depth`` deep (else :class:`JsonInvalid`)."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raise JsonInvalid(f"{what} starts with a UTF-8 byte order mark; write UTF-8 without one")
     try:
@@ -141,12 +142,145 @@ def parse_json(raw: bytes, *, max_depth: int, what: str = "document") -> Any:
         raise JsonInvalid(f"{what} is not valid UTF-8 (at byte {exc.start})") from None
     if json_depth(text, max_depth) > max_depth:
         raise JsonInvalid(f"{what} nests more than {max_depth} levels deep (--max-toml-depth)")
+    return text
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_constant, parse_float=_float)
+
+
+def _invalid(exc: Exception) -> JsonInvalid:
+    if isinstance(exc, json.JSONDecodeError):
+        return JsonInvalid(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+    return JsonInvalid(f"not valid JSON: {exc}")  # _Refused, integers of more than 4300 digits, recursion
+
+
+def parse_json(raw: bytes, *, max_depth: int, what: str = "document") -> Any:
+    """Decode ``raw`` as strict UTF-8 (no BOM), check its nesting against ``max_depth``, parse it.
+
+    Raises :class:`JsonInvalid` naming ``what`` for a BOM, invalid UTF-8, a document nested too deeply,
+    invalid JSON, NaN or infinities, and numbers that do not fit. Objects with duplicate keys are marked
+    for :func:`structure_problems`.
+    """
+    text = _text(raw, max_depth, what)
     try:
-        return json.loads(text, object_pairs_hook=_object, parse_constant=_constant, parse_float=_float)
-    except json.JSONDecodeError as exc:
-        raise JsonInvalid(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    except (ValueError, RecursionError) as exc:  # _Refused, integers of more than 4300 digits
-        raise JsonInvalid(f"not valid JSON: {exc}") from None
+        return _DECODER.decode(text)
+    except (ValueError, RecursionError) as exc:
+        raise _invalid(exc) from None
+
+
+def load_json(member: str, raw: bytes, *, max_depth: int, problems: list[Problem], what: str = "document") -> Any:
+    """The JSON rule for a document read whole: :func:`parse_json`, then :func:`structure_problems`.
+
+    Returns the value, or None when anything is wrong (every problem appended to ``problems``,
+    naming ``member``). Never raises on content.
+    """
+    try:
+        value = parse_json(raw, max_depth=max_depth, what=what)
+    except JsonInvalid as exc:
+        problems.append(Problem(member, "$", str(exc)))
+        return None
+    found: list[Problem] = []
+    structure_problems(member, value, found)
+    if found:
+        problems.extend(found)
+        return None
+    return value
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _skip(text: str, pos: int) -> int:
+    match = _WS.match(text, pos)
+    return match.end() if match is not None else pos
+
+
+def _expect(text: str, pos: int, chars: str, what: str) -> str:
+    if pos >= len(text) or text[pos] not in chars:
+        line = text.count("\n", 0, pos) + 1
+        column = pos - text.rfind("\n", 0, pos)
+        raise JsonInvalid(f"not valid JSON: expecting {what} (line {line}, column {column})")
+    return text[pos]
+
+
+def stream_json_object(member: str, raw: bytes, *, max_depth: int, array: str,
+                       on_element: Callable[[int, Any], None], problems: list[Problem],
+                       what: str = "document") -> dict[str, Any] | None:
+    """The JSON rule for an object whose member ``array`` (a JSON array) may be large.
+
+    The document must be an object; every value but ``array``'s is parsed as :func:`load_json` does and
+    returned in a dict (``array``, when it is an array, maps to an empty list there). Each element of ``array`` is
+    parsed on its own, checked for duplicate keys and lone surrogates (problems located at
+    ``$.<array>[i]``) and handed to ``on_element(i, value)`` when it passes, then dropped: the array is
+    never held whole. Returns None when the document cannot be read (problems appended; elements
+    handed over before the error stand). Never raises on content.
+    """
+    try:
+        text = _text(raw, max_depth, what)
+        return _walk_object(member, text, array, on_element, problems)
+    except JsonInvalid as exc:
+        problems.append(Problem(member, "$", str(exc)))
+    except (ValueError, RecursionError) as exc:
+        problems.append(Problem(member, "$", str(_invalid(exc))))
+    return None
+
+
+def _walk_object(member: str, text: str, array: str, on_element: Callable[[int, Any], None],
+                 problems: list[Problem]) -> dict[str, Any]:
+    head: dict[str, Any] = {}
+    pos = _skip(text, 0)
+    _expect(text, pos, "{", "an object")
+    pos = _skip(text, pos + 1)
+    if text.startswith("}", pos):
+        pos += 1
+    else:
+        while True:
+            _expect(text, pos, '"', "a key in double quotes")
+            key, pos = _DECODER.raw_decode(text, pos)  # a JSON string: the key
+            if _has_surrogate(key):
+                problems.append(Problem(member, "$", f"key {key!r} holds a lone surrogate (not Unicode text)"))
+            if key in head:
+                problems.append(Problem(member, f"$.{key}", f"duplicate key {key!r}"))
+            pos = _skip(text, pos)
+            _expect(text, pos, ":", "':'")
+            pos = _skip(text, pos + 1)
+            if key == array and text.startswith("[", pos):
+                head[key] = []
+                pos = _walk_array(member, text, pos, array, on_element=on_element, problems=problems)
+            else:
+                head[key], pos = _DECODER.raw_decode(text, pos)
+                structure_problems(member, head[key], problems, f"$.{key}")
+            pos = _skip(text, pos)
+            if _expect(text, pos, ",}", "',' or '}'") == "}":
+                pos += 1
+                break
+            pos = _skip(text, pos + 1)
+    if _skip(text, pos) != len(text):
+        raise JsonInvalid("not valid JSON: extra data after the object")
+    return head
+
+
+def _walk_array(member: str, text: str, pos: int, array: str, *, on_element: Callable[[int, Any], None],
+                problems: list[Problem]) -> int:
+    """Hand each element of the array at ``text[pos] == "["`` over; the position after its ``]``."""
+    pos = _skip(text, pos + 1)
+    if text.startswith("]", pos):
+        return pos + 1
+    i = 0
+    while True:
+        value, pos = _DECODER.raw_decode(text, pos)
+        found: list[Problem] = []
+        structure_problems(member, value, found, f"$.{array}[{i}]")
+        if found:
+            problems.extend(found)
+        else:
+            on_element(i, value)
+        del value
+        pos = _skip(text, pos)
+        if _expect(text, pos, ",]", "',' or ']'") == "]":
+            return pos + 1
+        pos = _skip(text, pos + 1)
+        i += 1
 
 
 def json_type(value: Any) -> str:

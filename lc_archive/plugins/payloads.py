@@ -47,7 +47,7 @@ from ..domain.fields import PluginName, Ref, VersionNumber
 from ..domain.syntax import PLUGIN_NAME_PATTERN, PLUGIN_NAME_RE
 from ..errors import LcArchiveError, Problem
 from ..parsing.documents import problems_from
-from ..parsing.safe_json import JsonInvalid, json_type, parse_json, structure_problems
+from ..parsing.safe_json import json_type, load_json
 from .contract import Issue, PayloadScope, PayloadTarget, PluginSerializer
 
 __all__ = [
@@ -195,27 +195,22 @@ def parse_payload(member: str, raw: bytes, *, limits: Limits, problems: list[Pro
     """Check ``raw`` as a payload document; on any problem append them all and return None.
 
     Checked in order, each only when the previous passed: size (``limits.max_toml_size``), then
-    :func:`~lc_archive.parsing.safe_json.parse_json` (strict UTF-8 without a byte order mark, nesting
-    depth ``limits.max_toml_depth`` measured before anything is parsed, JSON without NaN or infinities,
-    numbers that fit), then duplicate keys and lone surrogates and the envelope
+    the JSON rule, :func:`~lc_archive.parsing.safe_json.load_json` (strict UTF-8 without a byte order
+    mark, nesting depth ``limits.max_toml_depth`` measured before anything is parsed, JSON without NaN
+    or infinities, numbers that fit, no duplicate keys or lone surrogates), then the envelope
     (:class:`PayloadEnvelope`). Never raises on content.
     """
     if len(raw) > limits.max_toml_size:
         problems.append(Problem(member, "$", f"payload is {len(raw)} bytes, more than the limit of "
                                              f"{limits.max_toml_size} (--max-toml-size)"))
         return None
-    try:
-        value = parse_json(raw, max_depth=limits.max_toml_depth, what="payload")
-    except JsonInvalid as exc:
-        problems.append(Problem(member, "$", str(exc)))
+    found: list[Problem] = []
+    value = load_json(member, raw, max_depth=limits.max_toml_depth, problems=found, what="payload")
+    if found:
+        problems.extend(found)
         return None
     if not isinstance(value, dict):
         problems.append(Problem(member, "$", f"a payload is a JSON object, not {json_type(value)}"))
-        return None
-    found: list[Problem] = []
-    structure_problems(member, value, found)
-    if found:
-        problems.extend(found)
         return None
     try:
         envelope = PayloadEnvelope.model_validate(value)

@@ -28,7 +28,7 @@ from lc_archive import validate
 from lc_archive.cli import main
 from lc_archive.errors import ArchiveInvalid
 from lc_archive.parsing import olx
-from lc_archive.parsing.olx import PARSER_OPTIONS, check_olx, olx_parser
+from lc_archive.parsing.olx import PARSER_OPTIONS, check_olx, olx_parser, parse_olx
 from lc_archive.stores import open_store
 
 BASE = "entities/xblock.v1/html"
@@ -189,10 +189,24 @@ def test_malformed_xml_names_line_and_column(data: bytes, where: str, fragment: 
     b"<a>&amp;&lt;&gt;&quot;&apos;&#233;</a>", b"<html><![CDATA[<!DOCTYPE html><p>&nbsp;</p>]]></html>",
     b'<a xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="file:///etc/passwd"/></a>',
     b'<?xml-stylesheet href="http://127.0.0.1:9/x.xsl"?><a/>', "<p>é 漢字 🎓</p>".encode(),
-    b'<?xml version="1.0" encoding="latin-1"?><a>\xc3\xa9</a>',  # parsed as the UTF-8 it was checked to be
+    b"<?xml version='1.0' encoding='utf8'?><a/>", b'<?xml version="1.0" encoding="Utf_8" standalone="yes"?><a/>',
 ])  # fmt: skip
 def test_ordinary_olx_is_accepted(data: bytes) -> None:
     assert check_olx(data, olx_parser()) is None
+    assert parse_olx(data)[1] is None
+
+
+@pytest.mark.parametrize(("data", "declared"), [
+    (b'<?xml version="1.0" encoding="latin-1"?><a>\xc3\xa9</a>', "latin-1"),  # UTF-8 bytes, latin-1 declared
+    (b'<?xml version="1.0" encoding="UTF-16"?><a/>', "UTF-16"),
+    (b"\xef\xbb\xbf<?xml version='1.0' encoding='ISO-8859-1'?><a/>", "ISO-8859-1"),
+    (b'<?xml version="1.0"\n encoding = "ascii"?><a/>', "ascii"),
+    (b'<?xml version="1.0" encoding="\x1b[2J"?><a/>', "\\x1b[2J"),  # shown escaped
+])  # fmt: skip
+def test_a_declaration_other_than_utf8_is_refused(data: bytes, declared: str) -> None:
+    """OLX is UTF-8; a declaration saying otherwise would be overridden silently, so it is an error."""
+    for problem in (check_olx(data), parse_olx(data)[1]):
+        assert problem is not None and f'encoding="{declared}"' in problem and "must be UTF-8" in problem
 
 
 def test_one_parser_serves_many_documents() -> None:

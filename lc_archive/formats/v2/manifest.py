@@ -2,7 +2,9 @@
 
 Reading (:func:`read_manifest`): the manifest must be the last member and list every other member
 exactly once, in archive order; its index (name -> size, SHA-256) is what every later member is
-checked against while it streams (:meth:`~.read_state.V2State.verify`).
+checked against while it streams (:meth:`~.read_state.V2State.verify`). It is read under the JSON rule
+of every JSON member (:func:`~lc_archive.parsing.safe_json.stream_json_object`: strict UTF-8, nesting
+depth, no NaN, no duplicate keys), its ``members`` array one element at a time.
 
 Writing:
 
@@ -37,6 +39,7 @@ from pydantic import ValidationError
 from ...archive.zip_writer import ArchiveWriter
 from ...errors import ArchiveInvalid
 from ...parsing.documents import problems_from
+from ...parsing.safe_json import stream_json_object
 from ..writing import CHUNK_SIZE
 from .docs import FORMAT, FORMAT_VERSION, ManifestDoc, ManifestMember
 from .layout import MANIFEST
@@ -134,22 +137,14 @@ def read_manifest(state: V2State, names: list[str]) -> None:
         state.tick()
     state.verified_members += 1
     state.verified_bytes += len(raw)
-    try:
-        doc = ManifestDoc.model_validate_json(raw)
-    except ValidationError as exc:
-        state.problems.extend(problems_from(MANIFEST, exc))
-        return
-    finally:
-        del raw  # the manifest grows with the package: free its text before the index is built
-    if doc.format_version not in KNOWN_FORMAT_VERSIONS:
-        state.problem(MANIFEST, "$.format_version", f"unsupported format version {doc.format_version}; "
-                                                    f"this reader knows {FORMAT_VERSION}")
     listed: dict[str, tuple[int, str]] = {}
-    entries: list[ManifestMember | None] = list(doc.members)
-    doc.members.clear()
-    for i in range(len(entries)):
-        m, entries[i] = entries[i], None  # each model is freed as soon as it is indexed (lower peak)
-        assert m is not None
+
+    def index(i: int, value: object) -> None:
+        try:
+            m = ManifestMember.model_validate(value)
+        except ValidationError as exc:
+            state.problems.extend(problems_from(MANIFEST, exc, ("members", i)))
+            return
         if m.name in listed:
             state.problem(MANIFEST, f"$.members[{i}].name", f"lists {m.name!r} more than once")
         elif m.name == MANIFEST:
@@ -158,7 +153,21 @@ def read_manifest(state: V2State, names: list[str]) -> None:
             state.problem(MANIFEST, f"$.members[{i}].name", f"lists {m.name!r}, which is not in the archive")
         else:
             listed[m.name] = (m.size, m.sha256)
-    del doc, entries
+
+    # The JSON rule (parsing.safe_json), element by element: the members array is never held whole.
+    head = stream_json_object(MANIFEST, raw, max_depth=state.limits.max_toml_depth, array="members",
+                              on_element=index, problems=state.problems, what="manifest.json")
+    del raw  # the manifest grows with the package: free its text before the index is built
+    if head is None:
+        return
+    try:
+        doc = ManifestDoc.model_validate(head)
+    except ValidationError as exc:
+        state.problems.extend(problems_from(MANIFEST, exc))
+        return
+    if doc.format_version not in KNOWN_FORMAT_VERSIONS:
+        state.problem(MANIFEST, "$.format_version", f"unsupported format version {doc.format_version}; "
+                                                    f"this reader knows {FORMAT_VERSION}")
     archive_order = []
     for name in names:
         if name == MANIFEST or name.endswith("/"):

@@ -10,6 +10,7 @@ builder, the member its refusal must name and a fragment of the message):
 :mod:`.structure`         D and E52: package structure, format versions, the entity graph
 :mod:`.toml`              E: TOML content
 :mod:`.olx`               F: XML (entities, DTDs, nesting, encodings)
+:mod:`.json_rule`         issue 12, 5: every JSON member under one rule; OLX declared non-UTF-8
 ========================  ====================================================================
 
 ``tests/formats/test_hostile.py`` restores and validates every one through the CLI and checks the
@@ -29,14 +30,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import entries, names, olx, structure, toml, zip_bombs
+from . import entries, json_rule, names, olx, structure, toml, zip_bombs
 from .base import ARCHIVE, GIB, MIB, V2, Case, crafted
 from .bombs import crc32_zeros, deflated_zeros
 
 __all__ = ["ARCHIVE", "GIB", "MIB", "V2", "Case", "crafted", "crc32_zeros", "deflated_zeros", "hostile_cases",
            "main", "write_cases"]
 
-_CLASSES = (names, entries, zip_bombs, structure, toml, olx)
+_CLASSES = (names, entries, zip_bombs, structure, toml, olx, json_rule)
 
 
 def hostile_cases() -> list[Case]:
