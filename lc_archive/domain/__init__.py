@@ -5,6 +5,7 @@
 * :mod:`.kinds`: entity kinds, container types and which children each holds, component refs;
 * :mod:`.syntax`: code, ref and plugin-name syntax;
 * :mod:`.media`: the media-path rule and media types;
+* :mod:`.text`: the one text rule, what every supported store can hold (no NUL, column lengths);
 * :mod:`.timestamps`: UTC and ``iso()``;
 * :mod:`.fields`: the same rules as pydantic field types (imported on its own: it needs pydantic).
 """

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from .kinds import ContainerType
 from .media import media_path_problem
 from .syntax import MAX_REF_LENGTH, PLUGIN_NAME_PATTERN, check_code, no_nul
+from .text import MAX_DESCRIPTION, MAX_TITLE
 from .timestamps import to_utc
 
 __all__ = [
@@ -62,8 +63,8 @@ Ref = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REF_LENGTH),
 """An opaque identifier (package_ref, entity_ref): 1-500 characters, case-sensitive."""
 Code = Annotated[str, AfterValidator(check_code)]
 AsciiCode = Annotated[str, AfterValidator(_check_ascii_code)]
-Title = Annotated[str, StringConstraints(max_length=500), AfterValidator(no_nul)]
-Description = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(no_nul)]
+Title = Annotated[str, StringConstraints(max_length=MAX_TITLE), AfterValidator(no_nul)]
+Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION), AfterValidator(no_nul)]
 VersionNumber = Annotated[int, Field(strict=True, ge=1, le=2**31 - 1)]
 """A version number: a positive integer. Strict: the string "1" or ``true`` are rejected."""
 UtcDatetime = Annotated[datetime, BeforeValidator(_parse_datetime), AfterValidator(to_utc)]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from .text import MAX_CODE
+
 __all__ = [
     "ASCII_CODE_PATTERN",
     "ASCII_CODE_RE",
@@ -29,7 +31,7 @@ ASCII_CODE_PATTERN: Final = r"^[a-zA-Z0-9_.-]+$"
 """openedx-core ``code_field(unicode=False)``: collection codes (JSON Schema form)."""
 ASCII_CODE_RE: Final = re.compile(ASCII_CODE_PATTERN.removesuffix("$") + r"\Z")
 """:data:`ASCII_CODE_PATTERN` compiled (``\\Z``: no newline before the end)."""
-MAX_CODE_LENGTH: Final = 255
+MAX_CODE_LENGTH: Final = MAX_CODE
 MAX_REF_LENGTH: Final = 500
 
 PLUGIN_NAME_PATTERN: Final = r"[a-z0-9][a-z0-9_.-]{0,63}"

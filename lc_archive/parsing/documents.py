@@ -1,7 +1,8 @@
 """Validate one TOML archive document into a pydantic model, reporting problems with TOML paths.
 
 Shared by every format's reader: the bytes go through :func:`~.safe_toml.parse_toml` (strict UTF-8,
-a nesting check before ``tomllib``) and the model; every failure becomes :class:`Problem` records
+a nesting check before ``tomllib``), the text rule of every store (:mod:`lc_archive.domain.text`) and
+the model; every failure becomes :class:`Problem` records
 located in the document (``$.version[1].title``), never an exception.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ValidationError
 
+from ..domain.text import text_problems
 from ..errors import Problem
 from .safe_toml import TomlInvalid, parse_toml
 
@@ -37,11 +39,23 @@ def problems_from(member: str, error: ValidationError, prefix: tuple[int | str, 
 
 def load_document[M: BaseModel](member: str, raw: bytes, model: type[M], *, max_depth: int,
                                 problems: list[Problem]) -> M | None:
-    """Parse and validate ``raw`` as ``model``; on failure append to ``problems`` and return None."""
+    """Parse and validate ``raw`` as ``model``; on failure append to ``problems`` and return None.
+
+    Every key and string of the document, whatever its field (extension tables included), must be text
+    every supported store can hold (:func:`~lc_archive.domain.text.text_problem`: no NUL): checked
+    before the model, which checks each field's length against its column.
+    """
     try:
-        return model.model_validate(parse_toml(raw, max_depth=max_depth))
+        document = parse_toml(raw, max_depth=max_depth)
     except TomlInvalid as exc:
         problems.append(Problem(member, "$", str(exc)))
+        return None
+    unstorable = [Problem(member, path, why) for path, why in text_problems(document)]
+    if unstorable:
+        problems.extend(unstorable)
+        return None
+    try:
+        return model.model_validate(document)
     except ValidationError as exc:
         problems.extend(problems_from(member, exc))
     return None

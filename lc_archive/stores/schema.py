@@ -37,6 +37,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
+from ..domain.syntax import MAX_REF_LENGTH
+from ..domain.text import MAX_CODE, MAX_MEDIA_TYPE, MAX_MESSAGE, MAX_TITLE, MAX_TYPE_NAME, MAX_USER
+
 __all__ = [
     "CHUNK_SIZE",
     "SCHEMA_VERSION",
@@ -101,7 +104,7 @@ def _id() -> TypeEngine[int]:
 
 
 def _ref() -> TypeEngine[str]:
-    return String(500).with_variant(String(500, collation="C"), "postgresql")
+    return String(MAX_REF_LENGTH).with_variant(String(MAX_REF_LENGTH, collation="C"), "postgresql")
 
 
 metadata = MetaData(
@@ -128,7 +131,7 @@ package = Table(
     metadata,
     Column("id", _id(), primary_key=True, autoincrement=True),
     Column("ref", _ref(), nullable=False, unique=True),
-    Column("title", String(500), nullable=False),
+    Column("title", String(MAX_TITLE), nullable=False),
     Column("description", Text, nullable=False),
     Column("created", UtcTimestamp, nullable=False),
     Column("updated", UtcTimestamp, nullable=False),
@@ -142,12 +145,12 @@ entity = Table(
     Column("package_id", _id(), ForeignKey("lc_package.id"), nullable=False),
     Column("ref", _ref(), nullable=False),
     Column("kind", String(20), nullable=False),
-    Column("namespace", String(100), nullable=False),
-    Column("type", String(100), nullable=False),
-    Column("code", String(255), nullable=False),
+    Column("namespace", String(MAX_TYPE_NAME), nullable=False),
+    Column("type", String(MAX_TYPE_NAME), nullable=False),
+    Column("code", String(MAX_CODE), nullable=False),
     Column("can_stand_alone", Boolean, nullable=False),
     Column("created", UtcTimestamp, nullable=False),
-    Column("created_by", String(150)),
+    Column("created_by", String(MAX_USER)),
     UniqueConstraint("package_id", "ref"),
     CheckConstraint("kind IN ('component', 'container')", name="kind"),
 )
@@ -159,9 +162,9 @@ version = Table(
     Column("id", _id(), primary_key=True, autoincrement=True),
     Column("entity_id", _id(), ForeignKey("lc_entity.id"), nullable=False),
     Column("number", Integer, nullable=False),
-    Column("title", String(500), nullable=False),
+    Column("title", String(MAX_TITLE), nullable=False),
     Column("created", UtcTimestamp, nullable=False),
-    Column("created_by", String(150)),
+    Column("created_by", String(MAX_USER)),
     UniqueConstraint("entity_id", "number"),
     CheckConstraint("number >= 1", name="number"),
 )
@@ -191,7 +194,7 @@ media = Table(
     Column("path", _ref(), primary_key=True),
     Column("position", Integer, nullable=False),
     Column("sha256", String(64), ForeignKey("lc_blob.sha256"), nullable=False),
-    Column("media_type", String(255), nullable=False),
+    Column("media_type", String(MAX_MEDIA_TYPE), nullable=False),
     Column("has_text", Boolean, nullable=False),
     Column("has_file", Boolean, nullable=False),
 )
@@ -228,13 +231,13 @@ collection = Table(
     metadata,
     Column("id", _id(), primary_key=True, autoincrement=True),
     Column("package_id", _id(), ForeignKey("lc_package.id"), nullable=False),
-    Column("code", String(255), nullable=False),
-    Column("title", String(500), nullable=False),
+    Column("code", String(MAX_CODE), nullable=False),
+    Column("title", String(MAX_TITLE), nullable=False),
     Column("description", Text, nullable=False),
     Column("enabled", Boolean, nullable=False),
     Column("created", UtcTimestamp, nullable=False),
     Column("modified", UtcTimestamp, nullable=False),
-    Column("created_by", String(150)),
+    Column("created_by", String(MAX_USER)),
     UniqueConstraint("package_id", "code"),
 )
 """Collections (not versioned); ``enabled`` False means soft-deleted."""
@@ -253,8 +256,8 @@ publish_log = Table(
     Column("id", _id(), primary_key=True, autoincrement=True),
     Column("package_id", _id(), ForeignKey("lc_package.id"), nullable=False),
     Column("published_at", UtcTimestamp, nullable=False),
-    Column("published_by", String(150)),
-    Column("message", String(500), nullable=False),
+    Column("published_by", String(MAX_USER)),
+    Column("message", String(MAX_MESSAGE), nullable=False),
     Index(None, "package_id", "id"),
 )
 """Publish events, in ``id`` order."""

@@ -31,6 +31,7 @@ from ...domain.fields import (
     VersionNumber,
 )
 from ...domain.syntax import ASCII_CODE_PATTERN
+from ...domain.text import MAX_MEDIA_TYPE, MAX_MESSAGE, MAX_TYPE_NAME, MAX_USER
 from ...parsing.documents import problems_from, toml_path
 from .detect import FORMAT
 
@@ -84,9 +85,9 @@ def _folder_name(value: str) -> str:
 Timestamp = Annotated[UtcDatetime, BeforeValidator(_offset_datetime)]
 """A point in time: a TOML offset date-time, normalized to UTC (written with `Z`)."""
 Sha256 = Annotated[str, Field(pattern=SHA256_PATTERN)]
-User = Annotated[str, Field(max_length=255)]
-"""A user name (never an e-mail address or an id)."""
-TypeName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_folder_name)]
+User = Annotated[str, Field(max_length=MAX_USER)]
+"""A user name (never an e-mail address or an id), as long as the store's column (openedx-core's)."""
+TypeName = Annotated[str, Field(min_length=1, max_length=MAX_TYPE_NAME), AfterValidator(_folder_name)]
 Size = Annotated[int, Field(ge=0)]
 Extension = dict[str, Any]
 
@@ -202,7 +203,7 @@ class MediaTable(_Table):
     """SHA-256 of the bytes (lowercase hex): the key of the blob in manifest.json."""
     size: Size
     """Size of the bytes."""
-    media_type: Annotated[str, Field(min_length=1, max_length=255)]
+    media_type: Annotated[str, Field(min_length=1, max_length=MAX_MEDIA_TYPE)]
     """The stored media type (`image/png`, `application/vnd.openedx.xblock.v1.html+xml`)."""
     text: bool
     """Stored as text (openedx-core `Media.text`)."""
@@ -287,7 +288,7 @@ class PublishTable(_Table):
 
     published_at: Timestamp
     published_by: User | None = None
-    message: Annotated[str, Field(max_length=500)]
+    message: Annotated[str, Field(max_length=MAX_MESSAGE)]
     change: list[PublishChangeTable] = Field(default_factory=list)
 
 

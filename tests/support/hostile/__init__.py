@@ -11,6 +11,7 @@ builder, the member its refusal must name and a fragment of the message):
 :mod:`.toml`              E: TOML content
 :mod:`.olx`               F: XML (entities, DTDs, nesting, encodings)
 :mod:`.json_rule`         issue 12, 5: every JSON member under one rule; OLX declared non-UTF-8
+:mod:`.store_text`        issue 12, 4: values one store holds and another refuses (NUL, lengths)
 ========================  ====================================================================
 
 ``tests/formats/test_hostile.py`` restores and validates every one through the CLI and checks the
@@ -30,14 +31,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import entries, json_rule, names, olx, structure, toml, zip_bombs
+from . import entries, json_rule, names, olx, store_text, structure, toml, zip_bombs
 from .base import ARCHIVE, GIB, MIB, V2, Case, crafted
 from .bombs import crc32_zeros, deflated_zeros
 
 __all__ = ["ARCHIVE", "GIB", "MIB", "V2", "Case", "crafted", "crc32_zeros", "deflated_zeros", "hostile_cases",
            "main", "write_cases"]
 
-_CLASSES = (names, entries, zip_bombs, structure, toml, olx, json_rule)
+_CLASSES = (names, entries, zip_bombs, structure, toml, olx, json_rule, store_text)
 
 
 def hostile_cases() -> list[Case]:
