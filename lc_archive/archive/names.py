@@ -46,11 +46,17 @@ _NO_SIZE_LIMITS = DEFAULT_LIMITS.replace(max_path_length=1 << 62, max_path_depth
 def fold(name: str) -> str:
     """The key under which two names land on the same file on a case-insensitive filesystem.
 
-    NFC, case folding, NFC; an ASCII name is just lower-cased.
+    NFC, case folding, NFC; an ASCII name is just lower-cased. A name already in folded form (the usual
+    case) comes back as the same object, so that tables keyed by folded names and holding the names too
+    keep one string per name, not two.
     """
     if name.isascii():
-        return name.lower()
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+        if name.islower():
+            return name
+        folded = name.lower()
+    else:
+        folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+    return name if folded == name else folded
 
 
 def display(name: str, valid: bool) -> str:
@@ -134,9 +140,7 @@ def clash_problems(names: list[str], bad: dict[int, bytes], problems: list[Probl
     lookup = folded.get
     for record, name in enumerate(names):
         is_dir = name.endswith("/")
-        key = name.lower() if name.isascii() else fold(name)
-        if key == name:
-            key = name  # the name itself: no new string kept for a name already in folded form
+        key = fold(name)  # the name itself for a name already in folded form: no new string kept
         other = lookup(key)
         if other is None and not key.endswith("//"):  # a directory "x//" has no file twin "x/"
             other = lookup(key[:-1] if is_dir else key + "/")  # a file and a directory of the same name

@@ -120,6 +120,16 @@ class ArchiveReader:
         """The entry called ``name``; raises ``KeyError`` if there is none."""
         return self._records.member(name, self._records.index[name])
 
+    def slot(self, name: str) -> int:
+        """A small number unique to file entry ``name`` (``0 <= slot < slots``), for tables indexed by
+        entry; -1 for a directory entry that holds no data. ``KeyError`` if there is no such entry."""
+        return max(self._records.index[name], -1)
+
+    @property
+    def slots(self) -> int:
+        """How many slot numbers :meth:`slot` hands out."""
+        return len(self._records.offsets)
+
     def __contains__(self, name: object) -> bool:
         return name in self._records.index
 

@@ -56,8 +56,6 @@ def read_blob(state: V2State, member: str) -> None:
     if streamed is None:
         return
     sha, size, utf8 = streamed
-    if listed is not None and listed[1] == sha:
-        sha = listed[1]  # one string for the manifest's index and the blob index
     first = state.blobs.get(sha)
     if first is not None:
         state.problem(member, "$", f"holds the same bytes as {first.member}; a v2 archive stores each blob once")

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+from array import array
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
@@ -43,7 +44,7 @@ from ...parsing.safe_json import stream_json_object
 from ..writing import CHUNK_SIZE
 from .docs import FORMAT, FORMAT_VERSION, ManifestDoc, ManifestMember
 from .layout import MANIFEST
-from .read_state import V2State
+from .read_state import Listing, V2State
 
 __all__ = ["KNOWN_FORMAT_VERSIONS", "ManifestedWriter", "manifest_line", "read_manifest"]
 
@@ -137,7 +138,8 @@ def read_manifest(state: V2State, names: list[str]) -> None:
         state.tick()
     state.verified_members += 1
     state.verified_bytes += len(raw)
-    listed: dict[str, tuple[int, str]] = {}
+    listed = Listing(reader)
+    order = array("q")  # slots of the listed members, in the manifest's order (-1: no slot)
 
     def index(i: int, value: object) -> None:
         try:
@@ -152,7 +154,7 @@ def read_manifest(state: V2State, names: list[str]) -> None:
         elif m.name not in reader:
             state.problem(MANIFEST, f"$.members[{i}].name", f"lists {m.name!r}, which is not in the archive")
         else:
-            listed[m.name] = (m.size, m.sha256)
+            order.append(listed.add(m.name, m.size, m.sha256))
 
     # The JSON rule (parsing.safe_json), element by element: the members array is never held whole.
     head = stream_json_object(MANIFEST, raw, max_depth=state.limits.max_toml_depth, array="members",
@@ -176,10 +178,9 @@ def read_manifest(state: V2State, names: list[str]) -> None:
             archive_order.append(name)
         else:
             state.problem(name, "$", "not listed in manifest.json")
-    listed_order = list(listed)
-    if listed_order != archive_order:
-        at = next((i for i, (a, b) in enumerate(zip(listed_order, archive_order, strict=False)) if a != b),
-                  min(len(listed_order), len(archive_order)))
+    if len(order) != len(archive_order) or any(reader.slot(a) != b for a, b in zip(archive_order, order, strict=True)):
+        at = next((i for i, (a, b) in enumerate(zip(archive_order, order, strict=False)) if reader.slot(a) != b),
+                  min(len(order), len(archive_order)))
         found = repr(archive_order[at]) if at < len(archive_order) else "the end of the list"
         state.problem(MANIFEST, "$.members", "lists the members in another order than the archive holds them "
                                              f"(at position {at} the archive has {found})")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
+from ...archive.zip_reader import ArchiveReader
 from ...domain import EntityRecord
 from ..plan import ArchiveSummary, RestorePlan, Spool
 from ..reading import ReadState
 
-__all__ = ["Blob", "Pending", "Use", "V2RestorePlan", "V2State"]
+__all__ = ["Blob", "Listing", "Pending", "Use", "V2RestorePlan", "V2State"]
 
 
 @dataclass
@@ -24,6 +26,43 @@ class V2RestorePlan(RestorePlan):
     def summary(self) -> ArchiveSummary:
         """The base summary, plus ``verified_members`` and ``verified_bytes``."""
         return replace(super().summary(), verified_members=self.verified_members, verified_bytes=self.verified_bytes)
+
+
+class Listing:
+    """What ``manifest.json`` says of each member (size, SHA-256), held compactly: by the reader's
+    slot of the member (:meth:`~lc_archive.archive.zip_reader.ArchiveReader.slot`), sizes in an array
+    and digests as 32 bytes each, so no string is kept per member (about 40 bytes a member, against
+    some 350 for a dict of names to tuples of an int and a hex string). A listed name with no slot
+    (a directory entry, already a problem) goes to a small side table."""
+
+    __slots__ = ("_other", "_reader", "_shas", "_sizes")
+
+    def __init__(self, reader: ArchiveReader) -> None:
+        self._reader = reader
+        self._sizes = array("q", [-1]) * reader.slots  # -1: not listed
+        self._shas = bytearray(32 * reader.slots)
+        self._other: dict[str, tuple[int, str]] = {}
+
+    def add(self, name: str, size: int, sha256: str) -> int:
+        """List member ``name`` (in the archive, not listed yet); return its slot (-1: a directory entry)."""
+        slot = self._reader.slot(name)
+        if slot < 0:
+            self._other[name] = (size, sha256)
+            return slot
+        self._sizes[slot] = size
+        self._shas[32 * slot : 32 * slot + 32] = bytes.fromhex(sha256)
+        return slot
+
+    def get(self, name: str) -> tuple[int, str] | None:
+        """``(size, sha256)`` of member ``name`` as listed, or None if it is not listed."""
+        slot = self._reader.slot(name) if name in self._reader else -1
+        if slot < 0:
+            return self._other.get(name)
+        size = self._sizes[slot]
+        return None if size < 0 else (size, self._shas[32 * slot : 32 * slot + 32].hex())
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
 
 
 @dataclass(slots=True)
@@ -64,8 +103,8 @@ class V2State(ReadState):
 
     checksums: ClassVar[bool] = True
     plan: V2RestorePlan | None = None
-    listed: dict[str, tuple[int, str]] | None = None
-    """name -> (size, sha256) from manifest.json, or None when it is missing or unreadable."""
+    listed: Listing | None = None
+    """What manifest.json lists (name -> size, sha256), or None when it is missing or unreadable."""
     members: list[tuple[str, int, str]] = field(default_factory=list)
     """(member, index, ref) of collection members, checked at the end."""
     changes: list[tuple[int, int, str, int | None, int | None]] = field(default_factory=list)

@@ -3,6 +3,7 @@ is named by member and TOML path; nothing is written when anything is wrong."""
 
 from __future__ import annotations
 
+import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -152,6 +153,24 @@ def test_manifest_listing_a_missing_member(archive: Path, tmp_path: Path) -> Non
     problems = problems_of(rebuild(tmp_path / "bad.zip", members, manifest="keep"))
     hits = [p for p in problems if p.member == "manifest.json" and COLLECTION in p.message]
     assert hits and hits[0].path.startswith("$.members[") and "not in the archive" in hits[0].message
+
+
+def test_manifest_listing_a_member_twice_or_a_directory(archive: Path, tmp_path: Path) -> None:
+    # The manifest's index is kept by the reader's slot of each member (a directory entry has none).
+    members = members_of(archive)
+    manifest = json.loads(next(m.data for m in members if m.name == "manifest.json"))
+    first = manifest["members"][0]
+    manifest["members"].insert(1, dict(first))
+    manifest["members"].insert(0, {"name": "x/", "size": 0, "sha256": "0" * 64})
+    with zipfile.ZipFile(tmp_path / "twice.zip", "w") as z:
+        z.writestr("x/", b"")
+        for m in members:
+            z.writestr(m.name, json.dumps(manifest).encode() if m.name == "manifest.json" else m.data)
+    problems = problems_of(tmp_path / "twice.zip")
+    assert_problem(problems, "manifest.json", "$.members[2].name", f"lists {first['name']!r} more than once")
+    assert_problem(problems, "manifest.json", "$.members", "another order")
+    assert_problem(problems, "x/", "$", "a directory entry")
+    assert not [p for p in problems if "SHA-256" in p.message or "manifest.json says" in p.message]
 
 
 def test_member_order_must_match_the_manifest(archive: Path, tmp_path: Path) -> None:
