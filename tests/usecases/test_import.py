@@ -31,11 +31,12 @@ from support.importkit import (
 from support.pg import fresh_database
 
 from lc_archive import faults
+from lc_archive.domain import EntityRecord
 from lc_archive.errors import ArchiveInvalid, PackageNotFound
 from lc_archive.faults import FaultInjected
 from lc_archive.stores import SqlStore, open_store
 from lc_archive.usecases.import_apply import PlanMismatch, import_archive
-from lc_archive.usecases.import_plan import ImportConflict
+from lc_archive.usecases.import_plan import ImportConflict, ImportRefused
 
 Pair = tuple[SqlStore, SqlStore, Path]
 
@@ -232,3 +233,41 @@ def test_killed_import_leaves_the_store_byte_identical(tmp_path: Path, point: st
     assert file_hash(db) == before
     with open_store(f"sqlite:///{db}") as again:  # and the next import goes through
         assert import_archive(b, again, REF).written["versions"] == 4
+
+
+def test_type_clash_refused(tmp_path: Path) -> None:
+    target, editor, a = setup_pair(tmp_path)
+    with target, editor:
+        with target.author("lib:Org:OTHER", create={"title": "Other"}) as au:
+            au.create_container("section", "u1")
+            au.add_container_version("u1", [])
+        before = snapshot(target)
+        with pytest.raises(ImportRefused, match="u1 is a unit in the archive and a section here"):
+            import_archive(a, target, "lib:Org:OTHER")
+        assert snapshot(target) == before
+
+
+def test_pins_follow_the_package_numbering(pair: Pair, tmp_path: Path) -> None:
+    target, editor, _ = pair
+    with target.author(REF, clock=clock(2)) as au:  # here h4 has a version 2 the archive never saw
+        au.add_component_version(HTML[4], {"block.xml": "<html>local try</html>"})
+        au.set_draft(HTML[4], 1)
+    with editor.author(EDIT, clock=clock(3)) as au:
+        au.add_component_version(HTML[4], {"block.xml": "<html>theirs</html>"})
+        au.add_container_version("u2", [HTML[3], (HTML[4], 2), PROBLEM], title="Unit 2 pinned to 2")
+    result = import_archive(archive_of(editor, EDIT, tmp_path / "b.zip"), target, REF)
+    changes = {c.ref: c for c in result.plan.entities}
+    assert (changes[HTML[4]].number, changes[HTML[4]].source_number) == (3, 2)
+    assert changes["u2"].details["children"] == [[HTML[3], f"{HTML[4]}@1", PROBLEM],
+                                                 [HTML[3], f"{HTML[4]}@3", PROBLEM]]
+    unit = state(target, REF)["entities"]["u2"]["draft"]
+    assert unit["children_pinned_versions"] == [None, 3, None]
+    with target.read(REF) as source:
+        h4 = next(e for e in source.iter_entities(history="all") if e.ref == HTML[4])
+    assert h4.version(3) is not None and h4.version(3).media == next(
+        e for e in _entities(editor, EDIT) if e.ref == HTML[4]).version(2).media  # type: ignore[union-attr]
+
+
+def _entities(store: SqlStore, ref: str) -> list[EntityRecord]:
+    with store.read(ref) as source:
+        return list(source.iter_entities(history="all"))
