@@ -35,6 +35,7 @@ from typing import Any
 from ..archive.limits import DEFAULT_LIMITS, Limits
 from ..archive.locations import display
 from ..domain import ChildRecord, EntityRecord, PackageRecord, PublishLogRecord, VersionRecord
+from ..domain.text import MAX_MESSAGE, MAX_USER, text_problem
 from ..errors import ArchiveInvalid, LcArchiveError, PackageExists, PackageNotFound, Problem, StoreError
 from ..faults import fault_point
 from ..plugins.registry import Registry
@@ -193,6 +194,9 @@ def import_archive(
     if delete_missing and (entities or collections):
         raise LcArchiveError("--delete-missing cannot be combined with --entity or --collection "
                              "(a selection does not say what is missing)")
+    by = user or default_user()
+    if publish and (len(by) > MAX_USER or text_problem(by)):
+        raise LcArchiveError(f"user name {by!r} cannot be stored (at most {MAX_USER} characters, Unicode text)")
     if into not in target.package_refs():
         raise PackageNotFound(into)  # before the archive is read: that can take a while
     now: datetime = clock() if clock is not None else datetime.now(UTC)
@@ -214,8 +218,9 @@ def import_archive(
                 if expect is not None and expect != plan.plan_id:
                     raise PlanMismatch(f"the import into {into} would now be plan {plan.plan_id}, not the previewed "
                                        f"{expect}: the package or the archive changed since; nothing was written")
-                written = _apply(plan, theirs, updater, publish=publish, user=(user or default_user()), now=now,
-                                 message=f"import of {Path(info['path']).name} ({info['ref']})", progress=progress)
+                message = f"import of {Path(info['path']).name} ({info['ref']})"[:MAX_MESSAGE]
+                written = _apply(plan, theirs, updater, publish=publish, user=by, now=now, message=message,
+                                 progress=progress)
         except PackageNotFound:
             raise
         except (StoreError, OSError) as exc:

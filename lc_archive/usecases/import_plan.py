@@ -344,7 +344,7 @@ class _Planner:
             self.deferred_added.append(theirs)  # its pins are checked once every child is decided
         etype = entity_type(theirs.kind, theirs.namespace, theirs.type)
         details: dict[str, Any] = {"versions": len(theirs.versions)}
-        if theirs.draft is None:
+        if theirs.draft_deleted:
             details["deleted"] = True
         self.plan.entities.append(EntityChange(theirs.ref, "added", etype, theirs.draft, details=details))
 
