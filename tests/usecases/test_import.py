@@ -271,3 +271,26 @@ def test_pins_follow_the_package_numbering(pair: Pair, tmp_path: Path) -> None:
 def _entities(store: SqlStore, ref: str) -> list[EntityRecord]:
     with store.read(ref) as source:
         return list(source.iter_entities(history="all"))
+
+
+def test_collections_added_changed_and_deleted(pair: Pair, tmp_path: Path) -> None:
+    target, editor, _ = pair
+    with editor.author(EDIT, clock=clock(3)) as au:
+        au.add_to_collection("col", [HTML[5]])
+        au.create_collection("extra", "Extra")
+        au.add_to_collection("extra", [HTML[1], "u1"])
+    with target.author(REF, clock=clock(4)) as au:
+        au.add_to_collection("col", [HTML[2]])  # only here: kept, unless --delete-missing
+        au.create_collection("local", "Local")
+    b = archive_of(editor, EDIT, tmp_path / "b.zip")
+    plan = import_archive(b, target, REF, preview=True).plan
+    assert [(c.code, c.action) for c in plan.collections] == [("col", "changed"), ("extra", "added")]
+    assert plan.collections[0].details == {"members_added": [HTML[5]]}
+    import_archive(b, target, REF)
+    cols = state(target, REF)["collections"]
+    assert cols["col"]["entities"] == sorted([HTML[0], HTML[2], HTML[5], "u2"])
+    assert cols["extra"]["entities"] == sorted([HTML[1], "u1"])
+    assert "local" in cols
+    result = import_archive(b, target, REF, delete_missing=True)
+    assert [(c.code, c.action) for c in result.plan.collections] == [("col", "changed"), ("local", "deleted")]
+    assert state(target, REF)["collections"] == state(editor, EDIT)["collections"]
