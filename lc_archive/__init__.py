@@ -11,8 +11,10 @@ The public API, imported lazily (``import lc_archive`` stays cheap)::
         chunks = stream_backup(store, "lib:Org:LIB1")                    # bytes for a StreamingHttpResponse
     summary = validate("copy.zip")                                       # ArchiveSummary
 
-Every error derives from :class:`LcArchiveError`; an archive that cannot be restored raises
-:class:`ArchiveInvalid` listing every :class:`Problem`.
+Every error these functions raise derives from :class:`LcArchiveError` (an ``OSError`` arrives as a
+:class:`FileError`, with the original chained as its ``__cause__``); an archive that cannot be restored
+raises :class:`ArchiveInvalid` listing every :class:`Problem`. ``DEFAULT_LIMITS`` and ``Limits`` come from
+here too: ``restore(..., limits=DEFAULT_LIMITS.replace(max_members=50_000))``.
 """
 
 from __future__ import annotations
@@ -23,11 +25,17 @@ from typing import TYPE_CHECKING, Any
 from .errors import (
     ArchiveInvalid,
     AuthoringError,
+    FileError,
+    InternalError,
+    InvalidArgument,
+    InvalidRef,
     LcArchiveError,
     PackageExists,
     PackageNotFound,
     Problem,
     StoreError,
+    StoreMissing,
+    only_lc_errors,
 )
 
 if TYPE_CHECKING:
@@ -52,7 +60,11 @@ __all__ = [
     "BackupResult",
     "ConvertResult",
     "DiffResult",
+    "FileError",
     "InspectResult",
+    "InternalError",
+    "InvalidArgument",
+    "InvalidRef",
     "LcArchiveError",
     "Limits",
     "PackageExists",
@@ -62,6 +74,7 @@ __all__ = [
     "SelectionError",
     "SiteBackupResult",
     "StoreError",
+    "StoreMissing",
     "backup",
     "backup_site",
     "convert",
@@ -99,12 +112,19 @@ _LAZY: dict[str, str] = {
 }
 
 
+_GUARDED = frozenset({"backup", "backup_site", "convert", "diff_archives", "inspect", "open_store", "restore",
+                      "validate", "verify"})
+"""The facade's functions, wrapped so that they raise only LcArchiveError subclasses (:func:`only_lc_errors`)."""
+
+
 def __getattr__(name: str) -> Any:
     """Import a public name on first use (PEP 562)."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module, __name__), name)
+    if name in _GUARDED:
+        value = only_lc_errors(value)
     globals()[name] = value
     return value
 

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from .kinds import ContainerType
 from .media import media_path_problem
-from .syntax import MAX_REF_LENGTH, PLUGIN_NAME_PATTERN, check_code, no_nul
+from .syntax import MAX_REF_LENGTH, PLUGIN_NAME_PATTERN, check_code, no_nul, ref_problem
 from .text import MAX_DESCRIPTION, MAX_TITLE
 from .timestamps import to_utc
 
@@ -52,6 +52,13 @@ def _parse_datetime(value: object) -> object:
     return value
 
 
+def _ref(value: str) -> str:
+    problem = ref_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 def _media_path(value: str) -> str:
     problem = media_path_problem(value)
     if problem:
@@ -59,8 +66,8 @@ def _media_path(value: str) -> str:
     return value
 
 
-Ref = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REF_LENGTH), AfterValidator(no_nul)]
-"""An opaque identifier (package_ref, entity_ref): 1-500 characters, case-sensitive."""
+Ref = Annotated[str, AfterValidator(_ref)]
+"""An opaque identifier (package_ref, entity_ref) under the one ref rule (:func:`~.syntax.ref_problem`)."""
 Code = Annotated[str, AfterValidator(check_code)]
 AsciiCode = Annotated[str, AfterValidator(_check_ascii_code)]
 Title = Annotated[str, StringConstraints(max_length=MAX_TITLE), AfterValidator(no_nul)]

@@ -7,9 +7,11 @@ a *ref* is an opaque identifier of a package or an entity; a *plugin name* names
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Final
 
+from ..errors import InvalidRef
 from .text import MAX_CODE
 
 __all__ = [
@@ -21,8 +23,11 @@ __all__ = [
     "PLUGIN_NAME_PATTERN",
     "PLUGIN_NAME_RE",
     "check_code",
+    "check_ref",
     "code_problem",
+    "fit_ref",
     "no_nul",
+    "ref_problem",
 ]
 
 CODE_RE: Final = re.compile(r"^[\w.-]+\Z")
@@ -33,6 +38,9 @@ ASCII_CODE_RE: Final = re.compile(ASCII_CODE_PATTERN.removesuffix("$") + r"\Z")
 """:data:`ASCII_CODE_PATTERN` compiled (``\\Z``: no newline before the end)."""
 MAX_CODE_LENGTH: Final = MAX_CODE
 MAX_REF_LENGTH: Final = 500
+"""openedx-core's key fields hold 500 characters."""
+_REF_FORBIDDEN: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SPACE: Final = re.compile(r"\s")
 
 PLUGIN_NAME_PATTERN: Final = r"[a-z0-9][a-z0-9_.-]{0,63}"
 """A plugin name: lower-case ASCII letters and digits, then also ``_``, ``.``, ``-``; at most 64."""
@@ -64,3 +72,45 @@ def no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain a NUL character (U+0000)")
     return value
+
+
+def ref_problem(ref: object) -> str | None:
+    """Why ``ref`` breaks the one ref rule, or None.
+
+    The rule, the same for the command line, the Python API, the authoring API, staged refs and both
+    archive readers: a non-empty string of at most :data:`MAX_REF_LENGTH` characters, without control
+    characters (C0, DEL, C1, U+2028/2029) and without white space (openedx-core's keys have none).
+    """
+    if not isinstance(ref, str):
+        return f"a ref must be a string, not {type(ref).__name__}"
+    if not ref:
+        return "a ref must not be empty"
+    if len(ref) > MAX_REF_LENGTH:
+        return f"ref is {len(ref)} characters long; the limit is {MAX_REF_LENGTH}"
+    if (bad := _REF_FORBIDDEN.search(ref)) is not None:
+        return f"a ref must not contain control characters (U+{ord(bad.group()):04X} at {bad.start()})"
+    if (space := _SPACE.search(ref)) is not None:
+        return f"a ref must not contain white space (at {space.start()})"
+    return None
+
+
+def check_ref(ref: str, *, what: str = "ref") -> str:
+    """Return ``ref`` if it keeps the ref rule (:func:`ref_problem`), else raise :class:`InvalidRef`."""
+    problem = ref_problem(ref)
+    if problem is not None:
+        raise InvalidRef(f"invalid {what} {ref!r:.80}: {problem}")
+    return ref
+
+
+def fit_ref(ref: str, limit: int = MAX_REF_LENGTH) -> str:
+    """``ref`` shortened deterministically to at most ``limit`` characters (unchanged if it fits).
+
+    The cut keeps the start and the end and puts a hash of the whole between them, so two long refs
+    that differ anywhere stay different.
+    """
+    if len(ref) <= limit:
+        return ref
+    digest = hashlib.sha256(ref.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    tail = max(0, min(32, (limit - 20) // 4))
+    head = limit - len(digest) - 2 - tail
+    return f"{ref[:head]}~{digest}~{ref[len(ref) - tail:] if tail else ''}"

@@ -96,7 +96,7 @@ class ArchiveSummary:
     distinct_blobs: int
     blob_bytes: int
     notes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     """The warnings kept (at most :data:`MAX_KEPT_WARNINGS`); :attr:`warning_count` counts them all."""
     warning_count: int = 0
     verified_members: int | None = None
@@ -124,7 +124,7 @@ class ArchiveSummary:
             "distinct_blobs": self.distinct_blobs,
             "blob_bytes": self.blob_bytes,
             "notes": list(self.notes),
-            "warnings": list(self.warnings),
+            "warnings": [w.as_dict() for w in self.warnings],
             "warning_count": self.warning_count,
         }
         if self.verified_members is not None:
@@ -200,7 +200,7 @@ class RestorePlan:
             versions=self.counts["versions"], media_files=self.counts["media"], collections=len(self.collections),
             publish_events=len(self.publish_log), plugin_payloads=self.payload_count,
             distinct_blobs=len(self.blobs), blob_bytes=self.blob_bytes, notes=list(self.notes),
-            warnings=[str(w) for w in self.warnings], warning_count=self.warning_count,
+            warnings=list(self.warnings), warning_count=self.warning_count,
         )  # fmt: skip
 
     def close(self) -> None:

@@ -67,7 +67,8 @@ def check_component(
             versions.append(v)
             continue
         for issue in result.issues:
-            problems.append(Problem(issue.member or olx_member or member, issue.path, issue.message, issue.severity))
+            problems.append(Problem(issue.member or olx_member or member, issue.path, issue.message, issue.severity,
+                                    issue.kind))
         versions.append(v if result.facts is None else  # (dataclasses.replace is slow on a hot path)
                         VersionRecord(v.number, v.title, v.created, v.created_by, v.media, v.children, result.facts))
     return dataclasses.replace(entity, versions=tuple(versions))

@@ -76,6 +76,8 @@ class Issue:
     """``warning``: content that openedx-core accepts but is likely broken (an OLX reference to a static
     asset the version lacks). ``validate`` fails on warnings too; ``restore`` reports them and goes on
     unless asked to be strict."""
+    kind: str = ""
+    """What sort of problem (``missing-static``...), so that many alike are shown grouped."""
 
 
 class Serializer(ABC):

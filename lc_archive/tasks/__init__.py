@@ -21,18 +21,24 @@ run twice would make two packages.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime
 from typing import Any
 
 from celery import Task, chord, shared_task
 
+from ..archive.locations import display
 from ..stores import open_store
+from ..text import escape
 from ..usecases.backup import backup
 from ..usecases.restore import restore
 from ..usecases.site_backup import SiteJob, back_up_package, finish_site_backup, plan_site_backup
 
 __all__ = ["TaskProgress", "backup_all", "backup_package", "restore_archive", "site_index", "site_package"]
+
+_log = logging.getLogger(__name__)
+"""Log lines name refs and locations escaped (:func:`lc_archive.text.escape`): they may come from an archive."""
 
 
 class TaskProgress:
@@ -68,15 +74,17 @@ class TaskProgress:
 
 @shared_task(bind=True, name="lc_archive.backup_package", acks_late=True, reject_on_worker_lost=True)
 def backup_package(self: Task, store_url: str, ref: str, target_url: str, format: str = "v2",  # type: ignore[type-arg]
-                   *, created_at: str | None = None) -> dict[str, Any]:
+                   *, created_at: str | None = None, overwrite: bool = False) -> dict[str, Any]:
     """Back up package ``ref`` of the store at ``store_url`` to ``target_url``; return the backup's summary.
 
     ``created_at`` (ISO 8601) pins the archive's time; by default it is the package's last change.
+    An existing archive at ``target_url`` is replaced only with ``overwrite``.
     """
     when = datetime.fromisoformat(created_at) if created_at else None
+    _log.info("backing up %s to %s", escape(ref), escape(display(target_url)))
     with open_store(store_url, create=False) as store:
         result = backup(store, ref, target_url, format=format, created_at=when,
-                        progress=TaskProgress(self), checksum=True)
+                        progress=TaskProgress(self), checksum=True, overwrite=overwrite)
     return result.as_dict()
 
 
@@ -84,9 +92,10 @@ def backup_package(self: Task, store_url: str, ref: str, target_url: str, format
 def restore_archive(self: Task, source_url: str, store_url: str, ref: str | None = None,  # type: ignore[type-arg]
                     *, user: str | None = None, dry_run: bool = False, strict: bool = False) -> dict[str, Any]:
     """Restore the archive at ``source_url`` into the store at ``store_url``; return the restore's summary."""
-    with open_store(store_url) as store:
-        result = restore(source_url, store, ref=ref, user=user, dry_run=dry_run, strict=strict,
-                         progress=TaskProgress(self))
+    _log.info("restoring %s into %s", escape(display(source_url)), escape(display(store_url)))
+    result = restore(source_url, store_url, ref=ref, user=user, dry_run=dry_run, strict=strict,
+                     progress=TaskProgress(self))
+    _log.info("restored %s as %s", escape(display(source_url)), escape(result.ref))
     return result.as_dict()
 
 

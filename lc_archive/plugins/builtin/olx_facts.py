@@ -123,12 +123,13 @@ def static_ref_issues(root: Any, media: Mapping[str, str], number: int, member: 
             missing.setdefault(unquote(html.unescape(path)), ref)
     issues = [
         Issue("$", f"references /static/{_shorten(ref)}, but version {number} has no static/{_shorten(path)}",
-              member=member, severity="warning")
+              member=member, severity="warning", kind="missing-static")
         for path, ref in list(missing.items())[:MAX_REF_ISSUES]
     ]
     if len(missing) > MAX_REF_ISSUES:
         issues.append(Issue("$", f"... and {len(missing) - MAX_REF_ISSUES} more /static/ references to files "
-                            f"version {number} does not have", member=member, severity="warning"))
+                            f"version {number} does not have", member=member, severity="warning",
+                            kind="missing-static"))
     return issues
 
 

@@ -35,7 +35,7 @@ from ...domain import (
     component_ref,
     media_type_for,
 )
-from ...domain.syntax import ASCII_CODE_RE, CODE_RE, PLUGIN_NAME_PATTERN, PLUGIN_NAME_RE
+from ...domain.syntax import ASCII_CODE_RE, CODE_RE, PLUGIN_NAME_PATTERN, PLUGIN_NAME_RE, check_ref
 from ...errors import AuthoringError, PackageNotFound
 from ..blobs import IN_LIMIT
 from ..schema import (
@@ -352,6 +352,7 @@ def open_author(
     now = clock or utcnow
     with store.transaction(write=True) as conn:
         if create is not None:
+            check_ref(ref, what="package ref")  # InvalidRef: the one ref rule
             unknown = set(create) - {"title", "description"}
             if unknown:
                 raise AuthoringError(f"create= takes title and description, not {sorted(unknown)}")
