@@ -130,6 +130,9 @@ class EntityRecord:
     draft_deleted: bool = False
     published: int | None = None
     published_deleted: bool = False
+    version_count: int | None = field(default=None, compare=False)
+    """How many versions the entity has where it was read from, when ``versions`` may hold fewer (a store
+    read for the current versions only); None when unknown or when ``versions`` holds them all."""
 
     def version(self, number: int | None) -> VersionRecord | None:
         """The included version with that number, if any."""

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
+from pathlib import Path
 from typing import BinaryIO, Literal
 
 from ..domain import CollectionRecord, EntityRecord, PackageRecord, PayloadRecord, PublishLogRecord
@@ -117,6 +118,11 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release connections."""
+
+    @property
+    def local_files(self) -> tuple[Path, ...]:
+        """The local files that hold this store (a SQLite file), which no output may overwrite."""
+        return ()
 
     def __enter__(self) -> Store:
         return self

@@ -34,8 +34,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ..domain import PackageRecord
-from ..errors import StoreError
+from ..errors import StoreError, StoreMissing
 from ..faults import fault_point
+from ..text import escape
 from .base import PackageSink, PackageSource
 from .blobs import BlobWriter
 from .schema import SCHEMA_VERSION, meta, metadata, package
@@ -62,14 +63,27 @@ own default, 2 MiB, makes every random-key insert (blob hashes) a page read once
 A write transaction that outgrows the cache spills pages to the database file and holds SQLite's
 exclusive lock from then on, so readers of the same file wait for the commit (as they did past 64 MiB)."""
 _DIALECTS = ("sqlite", "postgresql")
+SQLITE_BUSY_TIMEOUT_S = 30.0
+"""How long a SQLite connection waits for another process's lock before giving up with a clear message
+(``LC_ARCHIVE_SQLITE_BUSY_TIMEOUT`` seconds overrides it)."""
 
 
-def open_store(url: str | os.PathLike[str], *, create: bool = True) -> SqlStore:
+def _busy_timeout() -> float:
+    try:
+        return float(os.environ.get("LC_ARCHIVE_SQLITE_BUSY_TIMEOUT", SQLITE_BUSY_TIMEOUT_S))
+    except ValueError:
+        return SQLITE_BUSY_TIMEOUT_S
+
+
+def open_store(url: str | os.PathLike[str], *, create: bool = True, upgrade: bool = True) -> SqlStore:
     """Open (and on first use initialise) the store at a SQLAlchemy URL or a SQLite file path.
 
-    With ``create=False`` a store that does not exist yet raises :class:`StoreError` instead.
+    With ``create=False`` a store that does not exist yet raises :class:`StoreMissing` instead; with
+    ``upgrade=False`` an older schema is read as it is, never migrated (a store opened only to look).
+    Every failure to open (no such file or database, not a database, locked, driver missing) is a
+    one-line :class:`StoreError`.
     """
-    return SqlStore(url, create=create)
+    return SqlStore(url, create=create, upgrade=upgrade)
 
 
 def _parse_url(url: str | os.PathLike[str]) -> URL:
@@ -80,7 +94,8 @@ def _parse_url(url: str | os.PathLike[str]) -> URL:
     try:
         return make_url(url)
     except ArgumentError as exc:
-        raise StoreError(f"not a database URL: {url!r}") from exc
+        raise StoreError(f"not a database URL: {escape(url)!r} (use sqlite:///path.db or postgresql+psycopg://...)") \
+            from exc
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -98,10 +113,31 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _schema_version(found: str | None) -> int | None:
+    try:
+        return None if found is None else int(found)
+    except ValueError:
+        return -1  # not a number: unsupported, said with the value itself
+
+
+def _one_line(exc: BaseException) -> str:
+    """A database error as one escaped line, with what to do for the usual ones."""
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    text = escape(detail[0] if detail else type(exc).__name__)
+    if "database is locked" in text:
+        return (f"{text}: another process held the store for more than {_busy_timeout():g} s; "
+                "try again when it has finished")
+    if "file is not a database" in text:
+        return f"{text}: this file is not a SQLite store"
+    if "unable to open database file" in text:
+        return f"{text}: check that the directory exists and is writable"
+    return text
+
+
 class SqlStore(ManagedStore):
     """A store in one SQL database (see the module docstring)."""
 
-    def __init__(self, url: str | os.PathLike[str], *, create: bool = True) -> None:
+    def __init__(self, url: str | os.PathLike[str], *, create: bool = True, upgrade: bool = True) -> None:
         parsed = _parse_url(url)
         if parsed.get_backend_name() not in _DIALECTS:
             raise StoreError(f"unsupported database {parsed.get_backend_name()!r} (use SQLite or PostgreSQL)")
@@ -109,8 +145,19 @@ class SqlStore(ManagedStore):
         database = parsed.database or ""
         is_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
         if is_file and not create and not Path(database).exists():
-            raise StoreError(f"no store at {database}")
-        self.engine: Engine = create_engine(parsed)
+            raise StoreMissing(f"no store at {escape(database)}")
+        if is_file and Path(database).exists() and not Path(database).is_file():
+            raise StoreError(f"{escape(database)} is not a store file (a directory or a device)")
+        self._upgrade = upgrade
+        self._file = Path(database) if is_file else None
+        try:
+            self.engine: Engine = create_engine(
+                parsed, connect_args={"timeout": _busy_timeout()} if is_file else {})
+        except ImportError as exc:
+            raise StoreError(f"cannot open {escape(self.url)}: its database driver is not installed ({exc}); "
+                             "for PostgreSQL: pip install 'psycopg[binary]'") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open {escape(self.url)}: {_one_line(exc)}") from exc
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
         try:
@@ -120,26 +167,38 @@ class SqlStore(ManagedStore):
             raise
 
     @property
+    def local_files(self) -> tuple[Path, ...]:
+        """The SQLite file (and its journal), or nothing for PostgreSQL and in-memory stores."""
+        if self._file is None:
+            return ()
+        return (self._file, self._file.with_name(self._file.name + "-journal"))
+
+    @property
     def dialect(self) -> str:
         """The database dialect name: ``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
 
     def _initialise(self, create: bool) -> None:
-        with self.transaction(write=True) as conn:
+        with self.transaction(write=create or self._upgrade) as conn:
             has_meta = conn.dialect.has_table(conn, meta.name)
             if not has_meta and not create:
-                raise StoreError(f"{self.url} is not an lc-archive store")
+                if conn.dialect.get_table_names(conn):
+                    raise StoreError(f"{escape(self.url)} is a database but not an lc-archive store")
+                raise StoreMissing(f"{escape(self.url)} is not an lc-archive store (it holds no tables)")
             if not has_meta:
                 metadata.create_all(conn)
             key = meta.c.key == "schema_version"
             found = conn.execute(select(meta.c.value).where(key)).scalar_one_or_none()
+            version = _schema_version(found)
             if found is None:
                 conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
-            elif int(found) in _UPGRADABLE:  # 1 -> 2 only added lc_payload: create what is missing
-                metadata.create_all(conn, checkfirst=True)
-                conn.execute(update(meta).where(key).values(value=str(SCHEMA_VERSION)))
-            elif int(found) != SCHEMA_VERSION:
-                raise StoreError(f"store schema version {found} is not supported (expected {SCHEMA_VERSION})")
+            elif version in _UPGRADABLE:  # 1 -> 2 only added lc_payload: create what is missing
+                if self._upgrade:
+                    metadata.create_all(conn, checkfirst=True)
+                    conn.execute(update(meta).where(key).values(value=str(SCHEMA_VERSION)))
+            elif version != SCHEMA_VERSION:
+                raise StoreError(f"{escape(self.url)}: store schema version {escape(found)!r} is not supported "
+                                 f"(expected {SCHEMA_VERSION})")
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Connection]:
@@ -149,25 +208,31 @@ class SqlStore(ManagedStore):
         PostgreSQL); writes take SQLite's write lock up front (``BEGIN IMMEDIATE``). Database errors
         are re-raised as :class:`StoreError`.
         """
-        with self.engine.connect() as conn:
-            if write:
-                conn.execution_options(**{_WRITE: True})
-            elif self.dialect == "postgresql":
-                conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-            trans = conn.begin()
+        try:
+            connection = self.engine.connect()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open {escape(self.url)}: {_one_line(exc)}") from exc
+        with connection as conn:
+            try:
+                if write:
+                    conn.execution_options(**{_WRITE: True})
+                elif self.dialect == "postgresql":
+                    conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+                trans = conn.begin()
+            except SQLAlchemyError as exc:
+                raise StoreError(f"cannot use {escape(self.url)}: {_one_line(exc)}") from exc
             try:
                 yield conn
             except BaseException as exc:
                 trans.rollback()
                 if isinstance(exc, SQLAlchemyError):
-                    detail = getattr(exc, "orig", None) or exc
-                    raise StoreError(f"database error: {detail}") from exc
+                    raise StoreError(f"database error on {escape(self.url)}: {_one_line(exc)}") from exc
                 raise
             if write:
                 try:
                     trans.commit()
                 except SQLAlchemyError as exc:
-                    raise StoreError(f"commit failed: {getattr(exc, 'orig', None) or exc}") from exc
+                    raise StoreError(f"commit to {escape(self.url)} failed: {_one_line(exc)}") from exc
             else:
                 trans.rollback()
 

@@ -29,6 +29,7 @@ from typing import IO, Any, BinaryIO
 from ..archive.atomic import atomic_output
 from ..archive.locations import Location, archive_location, display
 from ..archive.remote_output import remote_output
+from ..archive.targets import check_target
 from ..archive.zip_writer import ArchiveWriter
 from ..domain import to_utc
 from ..errors import LcArchiveError
@@ -240,6 +241,7 @@ def backup(
     exact_losses: bool = False,
     directory_entries: bool = False,
     checksum: bool = False,
+    overwrite: bool = False,
 ) -> BackupResult:
     """Write package ``ref`` of ``store`` to ``output``, a path or a URL (replaced atomically).
 
@@ -252,10 +254,14 @@ def backup(
     ``directory_entries`` (v1 only) writes openedx-core's directory entries too, for its exact layout;
     by default they are left out (openedx-core restores such archives to the same state). ``checksum``
     computes the archive's SHA-256 as it is written (:attr:`BackupResult.sha256`).
+    ``overwrite`` lets an existing file or object be replaced; the store's own file, any SQLite database
+    and anything but a regular file are refused whatever it says
+    (:func:`~lc_archive.archive.targets.check_target`, ``TargetRefused``).
     """
     started = time.perf_counter()
     get_format(format)  # LcArchiveError for an unknown name, before anything is touched
     target = archive_location(output)
+    check_target(target, force=overwrite, kind="archive", reading=store.local_files)
     with store.read(ref) as whole:
         when = to_utc(created_at) if created_at is not None else whole.last_changed()  # naive means UTC
         source = (select_source(whole, collections=collections, entities=entities)

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
 from ..archive.locations import Location, archive_location, display
+from ..archive.targets import check_target
 from ..domain import iso, to_utc
 from ..progress import NULL_PROGRESS, Progress
 from .backup import backup
@@ -64,6 +65,8 @@ class ConvertResult:
     wall_s: float
     losses: list[Loss] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    warning_counts: dict[str, int] = field(default_factory=dict)
+    """Kind -> count of :attr:`warnings` (one sentence per kind, in the same order)."""
 
     @property
     def loss_counts(self) -> dict[str, int]:
@@ -90,6 +93,7 @@ def convert(
     progress: Progress = NULL_PROGRESS,
     workdir: Path | None = None,
     directory_entries: bool = False,
+    overwrite: bool = False,
 ) -> ConvertResult:
     """Write archive ``src`` (v1 or v2) to ``dst`` in ``format``; return what was written and lost.
 
@@ -97,19 +101,22 @@ def convert(
     written). ``created_at`` defaults to ``src``'s own, so the output is reproducible. ``dst`` is
     replaced atomically. The scratch store lives under ``workdir`` (default: the system temp dir).
     ``directory_entries`` (v1) writes openedx-core's directory entries too
-    (see :func:`~lc_archive.usecases.backup.backup`).
+    (see :func:`~lc_archive.usecases.backup.backup`). An existing ``dst`` is replaced only with
+    ``overwrite`` (never ``src`` itself, a SQLite database or anything but a regular file).
     """
     started = time.perf_counter()
     source_path, output = archive_location(src), archive_location(dst)
+    check_target(output, force=overwrite, kind="archive", reading=[source_path] if isinstance(source_path, Path)
+                 else [])
     with open_archive_store(source_path, limits=limits, workdir=workdir, progress=progress) as (store, ref):
         archive = store.restored.archive
         when = to_utc(created_at) if created_at is not None else archive.created_at
         result = backup(store, ref, output, format=format, created_at=when, exact_losses=True,
                         created_by=archive.created_by, origin_server=archive.origin_server, progress=progress,
-                        directory_entries=directory_entries)
+                        directory_entries=directory_entries, overwrite=overwrite)
     # Written from every version (exact_losses), the writer's sentences are exact, one per kind, in order.
     losses = [Loss(kind, n, message) for (kind, n), message in zip(result.loss_counts.items(), result.losses,
                                                                    strict=True)]
     return ConvertResult(source_path, output, archive.format, format, ref, when, result.entities,
                          result.members, result.archive_bytes, time.perf_counter() - started, losses,
-                         list(result.warnings))
+                         list(result.warnings), dict(result.warning_counts))

@@ -289,7 +289,7 @@ def diff_archives(
     a: str | Path,
     b: str | Path,
     *,
-    current_only: bool = False,
+    current_only: bool | None = None,
     limits: Limits = DEFAULT_LIMITS,
     workdir: Path | None = None,
     progress: Progress = NULL_PROGRESS,
@@ -297,10 +297,14 @@ def diff_archives(
     """Compare archives ``a`` and ``b`` (each v1 or v2): restore each into a scratch store, then compare.
 
     Both are validated completely first (``ArchiveInvalid`` lists every problem of the first bad one).
+    ``current_only`` None (the default) compares what both formats carry: everything for two v2
+    archives, the current content when either is v1 (whose history and times a reader makes up).
     """
     with (open_archive_store(a, limits=limits, workdir=workdir, progress=progress) as (store_a, ref_a),
           open_archive_store(b, limits=limits, workdir=workdir, progress=progress) as (store_b, ref_b),
           store_a.read(ref_a) as sa, store_b.read(ref_b) as sb):
+        if current_only is None:
+            current_only = "v1" in (store_a.restored.archive.format, store_b.restored.archive.format)
         result = diff_sources(sa, sb, current_only=current_only, progress=progress)
         result.a = {"path": display(a), "format": store_a.restored.archive.format, "ref": ref_a}
         result.b = {"path": display(b), "format": store_b.restored.archive.format, "ref": ref_b}

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..archive.locations import archive_location, display, is_url, object_info, redact
+from ..archive.locations import LocationError, archive_location, display, is_url, object_info, redact
 from ..archive.remote_output import abort_stale_uploads
 from ..domain import iso
 from ..progress import NULL_PROGRESS, Progress
@@ -89,10 +89,13 @@ def plan_site_backup(
     store_url: str, target_prefix: str, *, format: str = "v2", refs: Sequence[str] | None = None
 ) -> list[SiteJob]:
     """One job per package of the store (or per ref of ``refs``), each with its previous index entry."""
-    if not is_url(target_prefix):
-        Path(target_prefix).mkdir(parents=True, exist_ok=True)
-    with open_store(store_url, create=False) as store:
+    with open_store(store_url, create=False) as store:  # first: a missing store creates no directory
         wanted = list(refs) if refs is not None else store.package_refs()
+    if not is_url(target_prefix):
+        try:
+            Path(target_prefix).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LocationError(f"cannot make the directory {target_prefix}: {exc.strerror or exc}") from exc
     previous, _ = read_index(_join(target_prefix, INDEX_NAME))
     return [SiteJob(store_url, ref, _join(target_prefix, archive_name(ref)), format, previous.get(ref))
             for ref in wanted]
@@ -138,7 +141,8 @@ def back_up_package(job: SiteJob) -> dict[str, Any]:
         if kept is not None:
             return {**kept, **entry, "error": None, "written": False}
         with open_store(job.store_url, create=False) as store:
-            result = backup(store, job.ref, job.target, format=job.format, checksum=True)
+            # Rewrites the archive on purpose: _unchanged found that its bytes would change.
+            result = backup(store, job.ref, job.target, format=job.format, checksum=True, overwrite=True)
         info = object_info(archive_location(job.target))
         assert result.created_at is not None
         return {**entry, "bytes": result.archive_bytes, "sha256": result.sha256, "created_at": iso(result.created_at),

@@ -41,7 +41,7 @@ def refuse_warnings(plan: RestorePlan, strict: bool) -> None:
         problems = list(plan.warnings)
         if plan.warning_count > len(problems):
             problems.append(Problem("*", "$", f"... and {plan.warning_count - len(problems)} more warning(s)",
-                                    "warning"))
+                                    "warning", "not-kept"))
         raise ArchiveInvalid(problems)
 
 
@@ -51,12 +51,13 @@ def validate(
     limits: Limits = DEFAULT_LIMITS,
     progress: Progress = NULL_PROGRESS,
     registry: Registry | None = None,
-    strict: bool = True,
+    strict: bool = False,
 ) -> ArchiveSummary:
     """Check an archive completely without a store; return its summary or raise ``ArchiveInvalid``.
 
-    ``strict`` (the default) refuses warnings too (an OLX reference to a static asset the version
-    lacks...); with ``strict=False`` they are only listed in the summary.
+    Warnings (an OLX reference to a static asset the version lacks...) are listed in the summary, as
+    :func:`~lc_archive.usecases.restore.restore` lists them; ``strict=True`` refuses them too (the
+    ``lc-archive validate`` command does, unless ``--allow-warnings``).
     """
     with ArchiveReader(archive, limits=limits) as reader, read_plan(reader, limits, progress, registry) as plan:
         refuse_warnings(plan, strict)
@@ -69,17 +70,26 @@ def verify(
     limits: Limits = DEFAULT_LIMITS,
     progress: Progress = NULL_PROGRESS,
     registry: Registry | None = None,
+    strict: bool = False,
 ) -> ArchiveSummary:
     """Re-read every member and check it against the format's checksums, then validate everything.
 
     v2: every member against the manifest's size and SHA-256 (``verified_members``,
-    ``verified_bytes``); v1 carries no checksums (``checksums`` says so), only the ZIP CRCs. Warnings
-    are listed, not refused. ``ArchiveInvalid`` lists every problem.
+    ``verified_bytes``); v1 carries no checksums (``checksums`` says so), only the ZIP CRCs. Like
+    :func:`validate`, warnings are listed and ``strict=True`` refuses them too.
+    ``ArchiveInvalid`` lists every problem.
     """
     with ArchiveReader(archive, limits=limits) as reader:
         progress.phase("verify", len(reader.names()))
         fmt = detect(reader, limits=limits)
-        return fmt.verify(reader, limits=limits, progress=progress.advance, registry=registry)
+        summary = fmt.verify(reader, limits=limits, progress=progress.advance, registry=registry)
+    if strict and summary.warning_count:
+        problems = list(summary.warnings)
+        if summary.warning_count > len(problems):
+            problems.append(Problem("*", "$", f"... and {summary.warning_count - len(problems)} more warning(s)",
+                                    "warning", "not-kept"))
+        raise ArchiveInvalid(problems)
+    return summary
 
 
 @dataclass(frozen=True)

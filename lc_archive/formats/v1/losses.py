@@ -8,9 +8,10 @@ reader rebuilds identically (a version time equal to the archive's ``created_at`
 to the one readers derive from the file name) is not a loss. Content that v1 carries but openedx-core
 1.15.2 restores differently is counted as a warning.
 
-Only versions other than the draft and published ones need the entity's whole history to be counted
-exactly; a writer that reads the current versions only (the default, cheaper) reports the versions it
-can see are missing below the highest written one, as a lower bound (``at least``).
+Versions other than the draft and published ones are counted exactly from the entity's whole history,
+or from the number of versions the source says the entity has (:attr:`EntityRecord.version_count`, which
+the SQL store gives when it reads the current versions only). Only a source that says neither makes the
+count a lower bound (``at least``): the versions missing below the highest written one.
 """
 
 from __future__ import annotations
@@ -75,15 +76,20 @@ class V1Losses:
     def __init__(self, created_at: datetime, *, complete_history: bool) -> None:
         self.created_at = created_at
         self.complete_history = complete_history
+        self.history_exact = True
+        """Whether the ``history`` count is exact: every entity came with its whole history or its version count."""
         self.counts: Counter[str] = Counter()
         self.warnings: Counter[str] = Counter()
 
     def entity(self, entity: EntityRecord, written: Sequence[VersionRecord]) -> None:
         """One entity, of which v1 writes the ``written`` versions."""
         counts = self.counts
-        if self.complete_history:
+        if entity.version_count is not None:
+            counts["history"] += max(entity.version_count - len(written), 0)
+        elif self.complete_history:
             counts["history"] += len(entity.versions) - len(written)
         else:
+            self.history_exact = False
             highest = max([entity.draft or 0, entity.published or 0, *(v.number for v in entity.versions)])
             counts["history"] += max(highest - len(written), 0)
         # A v1 reader sets draft_deleted exactly when there is no draft but a published version.

@@ -256,7 +256,7 @@ class _Emitter:
         self.losses.counts["publish_log"] += sum(1 for _ in self.source.iter_publish_log())
         self.stats.loss_counts = self.losses.loss_counts()
         self.stats.warning_counts = self.losses.warning_counts()
-        self.stats.complete_history = self.losses.complete_history
+        self.stats.complete_history = self.losses.history_exact
         return self.stats
 
 
