@@ -55,7 +55,7 @@ CREATED_AT = "2025-06-01T00:00:00Z"  # pinned, so that archives of the same cont
 def _cli(*args: str, check: bool = True) -> bench_measure.Measured:
     measured = bench_measure.run([CLI, *args], check=check)
     if measured.stdout.lstrip().startswith("{"):
-        data = json.loads(measured.stdout)
+        data = json.loads(measured.stdout).get("result") or {}
         if "wall_s" in data:
             measured["op_wall_s"] = data["wall_s"]
     return measured

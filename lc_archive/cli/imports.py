@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import LcArchiveError
+from ..errors import InvalidArgument
+from .args import store_url
 from .limits import limits_of
-from .output import emit, err, out, progress
+from .output import line, progress
+from .report import Report
 
 __all__ = ["add_import_arguments", "cmd_import", "wants_import"]
 
@@ -50,29 +52,28 @@ def wants_import(args: argparse.Namespace) -> bool:
                                       ("--delete-missing", args.delete_missing), ("--publish", args.publish),
                                       ("--theirs/--ours", args.resolve)) if on]
         if used:
-            raise LcArchiveError(f"{', '.join(used)} only go with --into REF")
+            raise InvalidArgument(f"{', '.join(used)} only go with --into REF")
     elif args.ref:
-        raise LcArchiveError("--into imports into an existing package; --ref names a new one: use one of them")
+        raise InvalidArgument("--into imports into an existing package; --ref names a new one: use one of them")
     return bool(args.into or args.entity or args.collection)
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+def cmd_import(args: argparse.Namespace) -> Report:
     """``restore FILE STORE --into REF [--preview]`` or ``restore ... --entity/--collection``."""
     from ..archive.locations import display
     from ..stores import open_store
 
     workdir = Path(args.workdir) if args.workdir else None
-    with open_store(args.store, create=not args.into) as store, progress(args) as bars:
+    with open_store(store_url(args), create=not args.into) as store, progress(args) as bars:
         if not args.into:
             from ..usecases.import_apply import restore_selection
 
             data = restore_selection(args.file, store, args.ref, entities=args.entity or (),
                                      collections=args.collection or (), limits=limits_of(args), workdir=workdir,
                                      progress=bars, user=args.user)
-            emit(args, data, lambda: out().print(
-                f"restored a selection of {display(args.file)} as {data['ref']}: {data['entities_added']} entities, "
-                f"{data['versions']} versions, {data['blobs']} blobs in {data['wall_s']:.2f} s"))
-            return 0
+            return Report(result=data, summary=f"restored a selection of {display(args.file)} as {data['ref']}: "
+                          f"{data['entities_added']} entities, {data['versions']} versions, {data['blobs']} blobs "
+                          f"in {data['wall_s']:.2f} s")
         from ..usecases.import_apply import import_archive
         from ..usecases.import_plan import ImportConflict
 
@@ -83,31 +84,29 @@ def cmd_import(args: argparse.Namespace) -> int:
                                     expect=args.expect, user=args.user, limits=limits_of(args), workdir=workdir,
                                     progress=bars)
         except ImportConflict as exc:
-            for change in exc.plan.unresolved:
-                err().print(f"conflict: {change.ref} ({change.type}): changed in the package and in the archive "
-                            f"since version {change.details.get('common_version')}")
+            for change in exc.plan.unresolved if not args.json else ():
+                line(f"conflict: {change.ref} ({change.type}): changed in the package and in the archive "
+                     f"since version {change.details.get('common_version')}", stderr=True)
             raise
     plan = result.plan
     data = result.as_dict()
     counts = plan.counts()
 
-    def human() -> None:
+    def body() -> None:
         from ..usecases.import_plan import describe
 
         for change in plan.entities:
-            out().print(describe(change))
+            line(describe(change))
         for c in plan.collections:
             members = [f"{k.replace('_', ' ')}: {', '.join(v)}" for k, v in c.details.items()
                        if k.startswith("members_")]
-            out().print(f"{c.action} collection {c.code}" + (f": {'; '.join(members)}" if members else ""))
-        verb = "would import" if result.preview else "imported"
-        what = ", ".join(f"{counts[k]} {k}" for k in ("added", "changed", "deleted", "conflict", "collections")
-                         if counts[k])
-        out().print(f"{verb} {display(args.file)} into {plan.into}: {what or 'nothing to change'}; "
-                    f"{counts['unchanged']} unchanged, {counts['missing']} not in the archive (kept)"
-                    + (f"; plan {plan.plan_id}" if result.preview else
-                       f"; {result.written['versions']} versions written") + f" in {result.wall_s:.2f} s")
-    emit(args, data, human)
-    if result.preview:
-        return 1 if plan.changes or plan.unresolved else 0
-    return 0
+            line(f"{c.action} collection {c.code}" + (f": {'; '.join(members)}" if members else ""))
+    verb = "would import" if result.preview else "imported"
+    what = ", ".join(f"{counts[k]} {k}" for k in ("added", "changed", "deleted", "conflict", "collections")
+                     if counts[k])
+    summary = (f"{verb} {display(args.file)} into {plan.into}: {what or 'nothing to change'}; "
+               f"{counts['unchanged']} unchanged, {counts['missing']} not in the archive (kept)"
+               + (f"; plan {plan.plan_id}" if result.preview else
+                  f"; {result.written['versions']} versions written") + f" in {result.wall_s:.2f} s")
+    changed = bool(plan.changes or plan.unresolved)
+    return Report(result=data, body=body, summary=summary, exit=1 if result.preview and changed else 0)

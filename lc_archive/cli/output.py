@@ -1,7 +1,8 @@
-"""What the command line prints: consoles, ``--json``, progress bars, tables, notes and warnings.
+"""What the command line prints: consoles, the JSON envelope, progress bars, tables, warnings, summaries.
 
-User data (refs like ``lib:A:A``, titles, TOML table names) is printed as it is: no markup, no emoji
-codes. rich is imported on first use, so that ``lc-archive --help`` stays cheap.
+Every string shown on a terminal goes through :func:`lc_archive.text.escape` here (refs, titles and
+member names come from archives and stores, which may hold escape sequences); ``--json`` keeps the real
+values. rich is imported on first use, so that ``lc-archive --help`` stays cheap.
 """
 
 from __future__ import annotations
@@ -10,17 +11,24 @@ import argparse
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from ..errors import Problem
 from ..progress import NULL_PROGRESS
 from ..progress import Progress as ProgressProtocol
+from ..text import escape, json_safe
+from .report import Report, envelope
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-__all__ = ["emit", "err", "notes_and_warnings", "out", "print_table", "progress", "table"]
+__all__ = ["EXAMPLES_PER_KIND", "add_row", "err", "line", "out", "print_table", "progress", "render",
+           "table", "write_json"]
+
+EXAMPLES_PER_KIND = 3
+"""Warnings shown per kind on a terminal without ``--show-warnings``."""
 
 
 @functools.cache
@@ -37,6 +45,11 @@ def out() -> Console:
     from rich.console import Console
 
     return Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+
+def line(text: object, *, stderr: bool = False) -> None:
+    """One line of text, escaped, on stdout (or stderr)."""
+    (sys.stderr if stderr else sys.stdout).write(escape(text) + "\n")
 
 
 class _RichProgress:
@@ -82,36 +95,72 @@ def progress(args: argparse.Namespace) -> Any:
     return _RichProgress()
 
 
-def emit(args: argparse.Namespace, data: dict[str, Any], human: Callable[[], None]) -> None:
-    """``data`` as JSON on stdout with ``--json``; otherwise run ``human``."""
-    if args.json:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n")
-    else:
-        human()
-
-
 def table(*columns: str) -> Table:
-    """A rich table with these column headers."""
+    """A rich table with these column headers; cells fold rather than being cut (no identifier is lost)."""
     from rich.table import Table
 
-    return Table(*columns)
+    rows = Table()
+    for column in columns:
+        rows.add_column(column, overflow="fold")
+    return rows
+
+
+def add_row(rows: Table, *cells: object) -> None:
+    """Add a row of escaped cells."""
+    rows.add_row(*(escape(cell) for cell in cells))
 
 
 def print_table(rows: Table) -> None:
-    """A table at the terminal's width; piped to a file, wide enough not to squeeze refs and titles."""
+    """A table at the terminal's width (long cells fold); piped, as wide as it needs (nothing folds)."""
     if out().is_terminal:
         out().print(rows)
     else:
         from rich.console import Console
 
-        Console(highlight=False, markup=False, emoji=False, width=200).print(rows)
+        Console(highlight=False, markup=False, emoji=False, width=100_000).print(rows, crop=False)
 
 
-def notes_and_warnings(summary: dict[str, Any]) -> None:
-    """The notes (stdout) and warnings (stderr) of an archive summary."""
-    for note in summary.get("notes", []):
-        out().print(f"note: {note}")
-    for warning in summary.get("warnings", []):
-        err().print(f"{warning}")
-    if summary.get("warning_count", 0) > len(summary.get("warnings", [])):
-        err().print(f"... {summary['warning_count'] - len(summary['warnings'])} more warning(s)")
+def write_json(data: dict[str, Any]) -> None:
+    """One JSON document on stdout (the real values, unescaped)."""
+    sys.stdout.write(json_safe(json.dumps(data, ensure_ascii=False, indent=1, default=str)) + "\n")
+
+
+def _warning_lines(warnings: list[Problem], total: int, show_all: bool) -> list[str]:
+    if not warnings:
+        return []
+    if show_all:
+        lines = [str(w) for w in warnings]
+        if total > len(warnings):
+            lines.append(f"... {total - len(warnings)} more warning(s) not kept")
+        return lines
+    kinds = Counter(w.kind or w.severity for w in warnings)
+    lines = []
+    for kind, n in kinds.most_common():
+        lines.append(f"{n} warning(s) of kind {kind}, for example:")
+        lines.extend(f"  {w}" for w in [w for w in warnings if (w.kind or w.severity) == kind][:EXAMPLES_PER_KIND])
+    more = f" ({total - len(warnings)} more not kept)" if total > len(warnings) else ""
+    if len(warnings) > EXAMPLES_PER_KIND * len(kinds) or more:
+        lines.append(f"{total} warning(s) in all{more}; --show-warnings (-v) lists them")
+    return lines
+
+
+def render(args: argparse.Namespace, report: Report) -> None:
+    """Print ``report``: the envelope with ``--json``; else the body, notes, warnings (grouped by kind,
+    all with ``-v``), losses, errors and the summary line last. ``-q`` keeps only the errors and the summary."""
+    if args.json:
+        write_json(envelope(args.command, report, exit=report.exit))
+        return
+    if not args.quiet:
+        if report.body is not None:
+            report.body()
+        for note in report.notes:
+            line(f"note: {note}")
+        total = report.warning_count if report.warning_count is not None else len(report.warnings)
+        for text in _warning_lines(report.warnings, total, getattr(args, "verbose", False)):
+            line(text, stderr=True)
+        for loss in report.losses:
+            line(f"  not carried: {loss.message}")
+    for problem in report.problems:
+        line(problem, stderr=True)
+    if report.summary:
+        line(report.summary)

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from .kinds import ContainerType
 from .media import media_path_problem
-from .syntax import MAX_REF_LENGTH, PLUGIN_NAME_PATTERN, check_code, no_nul, ref_problem
+from .syntax import PLUGIN_NAME_PATTERN, check_code, no_nul, ref_problem
 from .text import MAX_DESCRIPTION, MAX_TITLE
 from .timestamps import to_utc
 

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.syntax import MAX_REF_LENGTH
-from ..errors import PackageExists, PackageNotFound, StoreError
+from ..domain.syntax import check_ref
+from ..errors import PackageExists, PackageNotFound
 from ..faults import fault_point
 from .blobs import IN_LIMIT
 from .schema import (
@@ -147,16 +147,9 @@ def _free_blobs(conn: Connection, candidates: Sequence[str]) -> tuple[int, int]:
     return count, size
 
 
-def check_ref(ref: str) -> str:
-    """``ref`` if it can name a package (1 to 500 characters, no control characters); StoreError otherwise."""
-    if not ref or len(ref) > MAX_REF_LENGTH or any(ord(ch) < 32 or ord(ch) == 127 for ch in ref):
-        raise StoreError(f"invalid package ref {ref!r}: 1 to {MAX_REF_LENGTH} characters, no control characters")
-    return ref
-
-
 def rename_package(conn: Connection, ref: str, new_ref: str) -> None:
     """Give the package ``ref`` the ref ``new_ref``, inside the caller's transaction."""
-    check_ref(new_ref)
+    check_ref(new_ref, what="package ref")  # InvalidRef: the one ref rule
     pid = package_id(conn, ref)
     if new_ref == ref:
         return

@@ -88,7 +88,7 @@ def test_restore_never_overwrites_and_stages_refs(tmp_path: Path, store_file: Pa
     assert "already exists" in capsys.readouterr().err
     assert sha(store_file) == before
     assert main(["restore", str(archive), f"sqlite:///{store_file}", "--user", "dave", "--json"]) == 0
-    staged = json.loads(capsys.readouterr().out)["ref"]
+    staged = json.loads(capsys.readouterr().out)["result"]["ref"]
     assert staged.startswith("lp-restore:dave:Org:TINY:")
 
 
@@ -96,7 +96,7 @@ def test_dry_run_writes_nothing(tmp_path: Path, store_file: Path, capsys: pytest
     before = sha(store_file)
     archive = make_zip(tmp_path / "ok.zip", tiny_members())
     assert main(["restore", str(archive), f"sqlite:///{store_file}", "--ref", REF, "--dry-run", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = json.loads(capsys.readouterr().out)["result"]
     assert (out["dry_run"], out["entities"], out["versions"]) == (True, 3, 4)
     assert sha(store_file) == before
 
@@ -106,7 +106,7 @@ def test_backup_inspect_state(tmp_path: Path, store_file: Path, capsys: pytest.C
     url = f"sqlite:///{store_file}"
     assert main(["backup", url, "lib:Org:EXISTING", "-o", str(out_zip), "--json",
                  "--created-at", "2026-01-01T00:00:00Z"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    data = json.loads(capsys.readouterr().out)["result"]
     assert data["entities"] == 3 and data["archive_bytes"] == out_zip.stat().st_size
     names = zipfile.ZipFile(out_zip).namelist()
     assert data["format"] == "v2"  # the default: v2, with every version and a manifest
@@ -122,7 +122,7 @@ def test_backup_inspect_state(tmp_path: Path, store_file: Path, capsys: pytest.C
     assert exact[:3] == ["package.toml", "entities/", "collections/"]
     assert [n for n in exact if not n.endswith("/")] == names
     assert main(["inspect", str(out_zip), "--json"]) == 0
-    inspected = json.loads(capsys.readouterr().out)
+    inspected = json.loads(capsys.readouterr().out)["result"]
     assert {e["ref"]: e["versions"] for e in inspected["entity_list"]}["xblock.v1:html:intro"] == [1, 2]
     assert main(["state", url, "lib:Org:EXISTING"]) == 0
     state = json.loads(capsys.readouterr().out)

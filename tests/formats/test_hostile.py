@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.cli import refusal_lines
 from support.files import sha
 from support.hostile import (
     ARCHIVE,
@@ -52,7 +53,6 @@ EXISTING = "lib:Org:EXISTING"
 REF = "lib:Org:HOSTILE"
 PEAK_LIMIT_KIB = 300 * 1000  # 300 MB
 CASE_SECONDS = 60  # a hang guard for bombs (an expanded one takes minutes), not a speed claim
-HEADER = re.compile(r"^(\d+) problem\(s\); nothing was written:$")
 LINE = re.compile(r"^(.+?): (\$\S*): (.+)$")
 JSON_CASES = ["zip-slip", "gigabyte-member", "nfc-nfd-collision", "billion-laughs", "toml-10000-deep",
               "missing-child", "truncated-central-directory", "full-overlap-bomb"]
@@ -110,12 +110,7 @@ def run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, 
 
 def problem_lines(err: str) -> list[str]:
     """The problem lines of a refusal: a count header, then exactly that many ``member: path: message``."""
-    lines = err.splitlines()
-    assert lines, "nothing was printed on stderr"
-    header = HEADER.match(lines[0])
-    assert header, f"expected '<n> problem(s); nothing was written:', got {lines[0]!r} (full stderr: {err!r})"
-    problems = lines[1:]
-    assert len(problems) == int(header.group(1)), err
+    problems = refusal_lines(err)
     for line in problems:
         assert LINE.match(line), f"not a 'member: path: message' line: {line!r}"
     return problems

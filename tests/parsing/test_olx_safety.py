@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from support.cli import refusal_lines
 from support.paths import REPO
 from support.peer import peer_archives
 from support.v1kit import make_zip, tiny_members
@@ -254,6 +255,7 @@ def test_validate_and_restore_print_the_same_lines(tmp_path: Path, capsys: pytes
     for command in (["validate", archive], ["restore", archive, f"sqlite:///{db}", "--ref", "lib:Org:X"]):
         assert main(command) == 1
         lines[command[0]] = capsys.readouterr().err.splitlines()
+        assert refusal_lines("\n".join(lines[command[0]])) == lines[command[0]][1:]
         assert main([*command, "--json"]) == 1
         problems = json.loads(capsys.readouterr().out)["problems"]
         assert [f"{p['member']}: {p['path']}: {p['message']}" for p in problems] == lines[command[0]][1:]
@@ -312,5 +314,5 @@ def test_peer_archives_olx_parses(peer_dir: Path) -> None:
                 checked += 1
         # The peer's generator writes <img src="/static/figure.png"> without the file: warnings only.
         summary = validate(archive, strict=False)
-        assert all("references /static/figure.png" in w for w in summary.warnings), summary.warnings
+        assert all("references /static/figure.png" in w.message for w in summary.warnings), summary.warnings
     assert checked >= 500

@@ -431,7 +431,7 @@ def test_library_backs_up_again_byte_for_byte(tmp_path: Path, fmt: Literal["v1",
     if fmt == "v2":
         assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
     assert main(["inspect", str(tmp_path / "two.zip"), "--json"]) == 0
-    (row,) = json.loads(capsys.readouterr().out)["entity_list"]
+    (row,) = json.loads(capsys.readouterr().out)["result"]["entity_list"]
     assert row["ref"] == REF and row["files"] == sorted(name for name in GOOD if isinstance(name, str))
 
 

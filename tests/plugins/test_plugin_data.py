@@ -117,7 +117,7 @@ def test_cli_lists_plugins_and_survives_a_broken_distribution(tmp_path: Path) ->
     run = [sys.executable, "-m", "lc_archive"]
     listed = subprocess.run([*run, "plugins", "--json"], capture_output=True, text=True, env=env, check=False)
     assert listed.returncode == 0, listed.stderr
-    data = json.loads(listed.stdout)
+    data = json.loads(listed.stdout)["result"]
     ids = {e["id"]: e for e in data["serializers"]}
     assert ids["plugin:tags"]["distribution"] == "lc-archive-tags" and ids["plugin:tags"]["schema_version"] == 2
     assert ids["xblock.v1:problem"]["distribution"] == "lc-archive"
@@ -179,7 +179,7 @@ def test_inspect_shows_olx_facts(tmp_path: Path, capsys: pytest.CaptureFixture[s
     with build(tmp_path / "a.db") as store:
         backup(store, REF, tmp_path / "a.zip", format="v2", created_at=WHEN)
     assert main(["inspect", str(tmp_path / "a.zip"), "--json"]) == 0
-    rows = {r["ref"]: r for r in json.loads(capsys.readouterr().out)["entity_list"]}
+    rows = {r["ref"]: r for r in json.loads(capsys.readouterr().out)["result"]["entity_list"]}
     assert rows[QUIZ]["display_name"] == "Quiz 2"
     assert rows[QUIZ]["is_scorable"] is True and rows[QUIZ]["max_score"] == 2.0
     assert rows[INTRO]["display_name"] == "Intro" and rows[INTRO]["is_scorable"] is False
@@ -268,9 +268,9 @@ def test_v2_blobs_stored_after_later_entities_are_still_checked(tmp_path: Path,
     for archive in (tmp_path / "a.zip", moved):
         code = main(["validate", str(archive), "--json"])
         out = json.loads(capsys.readouterr().out)
-        assert code == 1 and any("references /static/gone.png" in p["message"] for p in out["problems"])
+        assert code == 1 and any("references /static/gone.png" in p["message"] for p in out["warnings"])
         assert main(["inspect", str(archive), "--json"]) == 0
-        rows = {r["ref"]: r for r in json.loads(capsys.readouterr().out)["entity_list"]}
+        rows = {r["ref"]: r for r in json.loads(capsys.readouterr().out)["result"]["entity_list"]}
         assert rows[QUIZ]["display_name"] == "Quiz 2" and rows[QUIZ]["max_score"] == 2.0
 
 
@@ -317,4 +317,4 @@ def test_restore_lists_warnings_and_strict_refuses_them(tmp_path: Path, capsys: 
         assert target.package_refs() == []
     assert main(["restore", str(tmp_path / "a.zip"), str(tmp_path / "s.db"), "--ref", REF, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["warning_count"] == 1 and "references /static/gone.png" in data["warnings"][0]
+    assert data["warning_count"] == 1 and "references /static/gone.png" in data["warnings"][0]["message"]

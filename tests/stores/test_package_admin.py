@@ -12,7 +12,7 @@ from support.importkit import SRC, archive_of, counts, make_source, state
 from support.pg import fresh_database
 
 from lc_archive import faults, restore
-from lc_archive.errors import PackageExists, PackageNotFound, StoreError
+from lc_archive.errors import InvalidRef, PackageExists, PackageNotFound
 from lc_archive.faults import FaultInjected
 from lc_archive.stores import SqlStore, open_store, schema
 
@@ -112,8 +112,8 @@ def test_rename(store: SqlStore, archive: Path) -> None:
         store.rename_package("lib:B:new", "lib:A:two")
     with pytest.raises(PackageNotFound):
         store.rename_package("lib:A:one", "lib:C:x")
-    for bad in ("", "a\nb", "x" * 501):
-        with pytest.raises(StoreError):
+    for bad in ("", "a\nb", "x" * 501, "lib:B:a b"):
+        with pytest.raises(InvalidRef):
             store.rename_package("lib:B:new", bad)
     assert store.package_refs() == ["lib:A:two", "lib:B:new"]
 

@@ -61,7 +61,7 @@ def test_backup_all_fans_out_isolates_a_failure_and_rewrites_nothing_the_second_
     # The second run through the CLI, which sends it to the workers because a broker is configured.
     capsys.readouterr()
     assert main(["backup-all", str(db), prefix, "--json", "--timeout", "120"]) == 1  # the failure again
-    second = json.loads(capsys.readouterr().out)
+    second = json.loads(capsys.readouterr().out)["result"]
     assert (second["written"], second["unchanged"], second["index_written"]) == (0, 6, False)
     after = s3.keys("site/")
     assert {k: (o["ETag"], o["LastModified"]) for k, o in after.items()} == \

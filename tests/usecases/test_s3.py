@@ -43,7 +43,7 @@ def test_every_command_works_on_s3_urls(s3: S3, tmp_path: Path) -> None:
     url = s3.url("cli/lib.zip")
     done = _cli("backup", f"sqlite:///{db}", REF, "-o", url, "--json")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["path"] == url
+    assert json.loads(done.stdout)["result"]["path"] == url
     assert not Path("s3:").exists() and not (tmp_path / "s3:").exists()
     local = tmp_path / "local.zip"
     assert main(["backup", f"sqlite:///{db}", REF, "-o", str(local), "-q"]) == 0

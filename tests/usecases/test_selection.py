@@ -255,9 +255,9 @@ def test_cli_collection_and_entity_flags(store: SqlStore, tmp_path: Path, capsys
     url = store.url
     out = tmp_path / "part.zip"
     assert main(["backup", url, REF, "-o", str(out), "--collection", "graded", "--entity", PLAIN, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["entities"] == 7  # the graded closure (6) and PLAIN
+    assert json.loads(capsys.readouterr().out)["result"]["entities"] == 7  # the graded closure (6) and PLAIN
     assert main(["inspect", str(out), "--json"]) == 0
-    refs = {row["ref"] for row in json.loads(capsys.readouterr().out)["entity_list"]}
+    refs = {row["ref"] for row in json.loads(capsys.readouterr().out)["result"]["entity_list"]}
     assert refs == {"sec-1", "sub-1", "unit-1", GRADED, INTRO, LIB, PLAIN}
     assert main(["backup", url, REF, "-o", str(tmp_path / "x.zip"), "--collection", "nope"]) == 1
     assert "nope" in capsys.readouterr().err and not (tmp_path / "x.zip").exists()

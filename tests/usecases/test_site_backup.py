@@ -96,7 +96,7 @@ def test_the_cli_reports_failures_with_status_1(tmp_path: Path, capsys: pytest.C
     db = tmp_path / "site.db"
     site_store(db, sizes=(6,))
     assert main(["backup-all", str(db), str(tmp_path / "out"), "-j", "1", "--json", "--local"]) == 1
-    data = json.loads(capsys.readouterr().out)
+    data = json.loads(capsys.readouterr().out)["result"]
     assert (data["packages"], data["written"], [f["ref"] for f in data["failed"]]) == (2, 1, [HOSTILE])
     assert main(["backup-all", str(db), str(tmp_path / "out"), "-j", "1", "-q", "--local",
                  "--package", "lib:Org:P0"]) == 0
