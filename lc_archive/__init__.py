@@ -40,6 +40,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .archive.limits import DEFAULT_LIMITS, Limits
+    from .archive.targets import TargetRefused
     from .formats.plan import ArchiveSummary
     from .stores import open_store
     from .usecases.backup import BackupFailed, BackupResult, backup
@@ -75,6 +76,7 @@ __all__ = [
     "SiteBackupResult",
     "StoreError",
     "StoreMissing",
+    "TargetRefused",
     "backup",
     "backup_site",
     "convert",
@@ -90,6 +92,7 @@ __all__ = [
 _LAZY: dict[str, str] = {
     "DEFAULT_LIMITS": ".archive.limits",
     "Limits": ".archive.limits",
+    "TargetRefused": ".archive.targets",
     "ArchiveSummary": ".formats.plan",
     "open_store": ".stores",
     "BackupFailed": ".usecases.backup",
@@ -124,7 +127,9 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module, __name__), name)
     if name in _GUARDED:
-        value = only_lc_errors(value)
+        from .faults import FaultInjected
+
+        value = only_lc_errors(value, passthrough=(FaultInjected,))
     globals()[name] = value
     return value
 

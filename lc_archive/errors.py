@@ -112,10 +112,12 @@ class InternalError(LcArchiveError):
     """Something failed that lc-archive did not expect (a bug: please report it); the cause is chained."""
 
 
-def only_lc_errors[**P, R](function: Callable[P, R]) -> Callable[P, R]:
+def only_lc_errors[**P, R](function: Callable[P, R],
+                           passthrough: tuple[type[Exception], ...] = ()) -> Callable[P, R]:
     """``function`` raising only :class:`LcArchiveError` subclasses: an ``OSError`` becomes a
     :class:`FileError`, anything else an :class:`InternalError`, each with the original as its cause.
-    ``KeyboardInterrupt`` and ``SystemExit`` pass unchanged."""
+    ``KeyboardInterrupt``, ``SystemExit`` and the ``passthrough`` exceptions (the crash tests' injected
+    faults) pass unchanged."""
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -123,11 +125,13 @@ def only_lc_errors[**P, R](function: Callable[P, R]) -> Callable[P, R]:
             return function(*args, **kwargs)
         except LcArchiveError:
             raise
-        except OSError as exc:
+        except Exception as exc:
+            if isinstance(exc, passthrough):
+                raise
+            if not isinstance(exc, OSError):
+                raise InternalError(f"unexpected {type(exc).__name__}: {exc}") from exc
             if exc.errno is None:
                 raise FileError(str(exc)) from exc
             raise FileError(exc.errno, exc.strerror or str(exc), exc.filename) from exc
-        except Exception as exc:
-            raise InternalError(f"unexpected {type(exc).__name__}: {exc}") from exc
 
     return wrapper

@@ -143,7 +143,7 @@ def translated_errors(what: str, location: str, fs: Any = None) -> Iterator[None
     except (LcArchiveError, FileNotFoundError):
         raise
     except Exception as exc:
-        reason = redact(f"{type(exc).__name__}: {exc}", fs)
+        reason = " ".join(redact(f"{type(exc).__name__}: {exc}", fs).split())  # one line, whatever botocore says
         raise LocationError(f"cannot {what} {display(location)} ({reason})") from None
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 __all__ = ["EXAMPLES_PER_KIND", "add_row", "err", "line", "out", "print_table", "progress", "render",
-           "table", "write_json"]
+           "stdout_is_terminal", "table", "write_json"]
 
 EXAMPLES_PER_KIND = 3
 """Warnings shown per kind on a terminal without ``--show-warnings``."""
@@ -45,6 +45,11 @@ def out() -> Console:
     from rich.console import Console
 
     return Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+
+def stdout_is_terminal() -> bool:
+    """Whether stdout is a terminal (data written elsewhere is kept byte for byte, e.g. ``state``)."""
+    return sys.stdout.isatty()
 
 
 def line(text: object, *, stderr: bool = False) -> None:

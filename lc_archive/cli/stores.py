@@ -9,6 +9,7 @@ from pathlib import Path
 from ..archive.locations import display
 from ..errors import InvalidArgument
 from ..text import json_safe
+from . import output
 from .args import store_url
 from .output import progress
 from .report import Report, loss_list, warning_problems
@@ -60,5 +61,7 @@ def cmd_state(args: argparse.Namespace) -> Report:
                       summary=f"wrote the state of {args.ref} to {args.output}")
     if args.json:
         return Report(result={"ref": args.ref, "state": json.loads(text)})
-    sys.stdout.write(json_safe(text))  # the same JSON values; no raw control character reaches the terminal
+    # On a terminal no raw control character (DEL, C1, bidi) is shown: the same JSON values, escaped;
+    # piped, the canonical bytes (the same as -o writes).
+    sys.stdout.write(json_safe(text) if output.stdout_is_terminal() else text)
     return Report()

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from .kinds import ContainerType
 from .media import media_path_problem
-from .syntax import PLUGIN_NAME_PATTERN, check_code, no_nul, ref_problem
+from .syntax import MAX_REF_LENGTH, PLUGIN_NAME_PATTERN, check_code, no_nul, ref_problem
 from .text import MAX_DESCRIPTION, MAX_TITLE
 from .timestamps import to_utc
 
@@ -66,7 +66,7 @@ def _media_path(value: str) -> str:
     return value
 
 
-Ref = Annotated[str, AfterValidator(_ref)]
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REF_LENGTH), AfterValidator(_ref)]
 """An opaque identifier (package_ref, entity_ref) under the one ref rule (:func:`~.syntax.ref_problem`)."""
 Code = Annotated[str, AfterValidator(check_code)]
 AsciiCode = Annotated[str, AfterValidator(_check_ascii_code)]

@@ -197,7 +197,7 @@ class SqlStore(ManagedStore):
                     metadata.create_all(conn, checkfirst=True)
                     conn.execute(update(meta).where(key).values(value=str(SCHEMA_VERSION)))
             elif version != SCHEMA_VERSION:
-                raise StoreError(f"{escape(self.url)}: store schema version {escape(found)!r} is not supported "
+                raise StoreError(f"{escape(self.url)}: store schema version {escape(found)} is not supported "
                                  f"(expected {SCHEMA_VERSION})")
 
     @contextmanager

@@ -91,7 +91,7 @@ def test_memory_urls_back_up_restore_and_validate(tmp_path: Path) -> None:
     assert restore(url, fresh, ref="lib:Org:COPY").ref == "lib:Org:COPY"
     # The CLI takes the URL as it is.
     assert main(["validate", "-q", "--allow-warnings", url]) == 0
-    assert main(["verify", "-q", url]) == 0
+    assert main(["verify", "-q", "--allow-warnings", url]) == 0
     assert main(["diff", "-q", url, str(tmp_path / "local.zip")]) == 0
     store.close()
     fresh.close()

@@ -96,7 +96,8 @@ def test_json_is_one_valid_envelope(name: str, args: list[str], status: int, fil
 
 @pytest.mark.parametrize(("name", "args", "status"), INVOCATIONS, ids=[i[0] for i in INVOCATIONS])
 def test_nothing_reaches_the_terminal_raw(name: str, args: list[str], status: int, files: dict[str, str],
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+                                          capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("lc_archive.cli.output.stdout_is_terminal", lambda: True)
     code, out, err = _run(args, files, f"{files['root']}/text-{name}", False, capsys)
     assert code == status, (out, err)
     for stream in (out, err):

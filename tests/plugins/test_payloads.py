@@ -226,7 +226,7 @@ HOSTILE: list[tuple[str, bytes | str, str, str]] = [
     ("plugin too long", envelope(plugin="a" * 65), "$.plugin", "should match pattern"),
     ("entity number", envelope(entity=5), "$.entity", "valid string"),
     ("entity empty", envelope(entity=""), "$.entity", "at least 1 character"),
-    ("entity NUL", envelope(entity="a\u0000b"), "$.entity", "NUL"),
+    ("entity NUL", envelope(entity="a\u0000b"), "$.entity", "must not contain control characters (U+0000"),
     ("version 0", envelope(version=0), "$.version", "greater than or equal to 1"),
     ("version string", envelope(version="3"), "$.version", "valid integer"),
     ("version without entity", envelope(entity=..., version=3), "$.version", "a version needs an entity"),

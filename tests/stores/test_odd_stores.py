@@ -47,7 +47,7 @@ def test_schema_version_not_a_number(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE lc_meta SET value = 'x1' WHERE key = 'schema_version'")
     conn.close()
-    with pytest.raises(StoreError, match="schema version 'x1' is not supported"):
+    with pytest.raises(StoreError, match="schema version x1 is not supported"):
         open_store(db).close()
 
 

@@ -261,7 +261,8 @@ def test_backup_killed(lab: Lab, name: str, which: str, tmp_path: Path) -> None:
     target.write_bytes(lab.old_backup)
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    result = run_cli(["backup", f"sqlite:///{source}", SRC_REF, "-o", str(target), "--created-at", NEW_AT, "-q"],
+    result = run_cli(["backup", f"sqlite:///{source}", SRC_REF, "-o", str(target), "--force", "--created-at", NEW_AT,
+                      "-q"],
                      fault=f"{name}:{k}:kill", tmpdir=tmp)
     assert result.returncode == -signal.SIGKILL, result.stderr
     renamed = name in AFTER_RENAME
@@ -272,7 +273,7 @@ def test_backup_killed(lab: Lab, name: str, which: str, tmp_path: Path) -> None:
     assert sha(source) == source_sha and not list(tmp.iterdir())
     # A fresh leftover (it might belong to a running backup) is kept; the next run still works.
     with open_store(source, create=False) as store:
-        backup(store, SRC_REF, target, created_at=datetime.fromisoformat(NEW_AT))
+        backup(store, SRC_REF, target, created_at=datetime.fromisoformat(NEW_AT), overwrite=True)
     assert target.read_bytes() == lab.new_backup
     assert sorted(p.name for p in out_dir.iterdir() if p != target) == leftovers
     # Once it is stale, the next run sweeps it.
@@ -280,7 +281,7 @@ def test_backup_killed(lab: Lab, name: str, which: str, tmp_path: Path) -> None:
         old = time.time() - 3600
         os.utime(out_dir / name_, (old, old))
     with open_store(source, create=False) as store:
-        backup(store, SRC_REF, target, created_at=datetime.fromisoformat(NEW_AT))
+        backup(store, SRC_REF, target, created_at=datetime.fromisoformat(NEW_AT), overwrite=True)
     assert [p.name for p in out_dir.iterdir()] == ["library.zip"]
     assert target.read_bytes() == lab.new_backup
 
@@ -319,7 +320,7 @@ def test_backup_exception(lab: Lab, name: str, which: str, previous: bool, tmp_p
         target.write_bytes(lab.old_backup)
     faults.configure(f"{name}:{resolve(lab.backup_trace, name, which)}:raise")
     with open_store(lab.source, create=False) as store, pytest.raises(faults.FaultInjected, match=name):
-        backup(store, SRC_REF, target, created_at=datetime.fromisoformat(NEW_AT))
+        backup(store, SRC_REF, target, created_at=datetime.fromisoformat(NEW_AT), overwrite=True)
     faults.configure(None)
     if name in AFTER_RENAME:
         assert target.read_bytes() == lab.new_backup
@@ -378,7 +379,8 @@ def test_restore_sigterm_at_a_random_moment(lab: Lab, seed: int, tmp_path: Path)
 def test_backup_signal_leaves_no_file(lab: Lab, spec: str, code: int, tmp_path: Path) -> None:
     target = tmp_path / "library.zip"
     target.write_bytes(lab.old_backup)
-    result = run_cli(["backup", f"sqlite:///{lab.source}", SRC_REF, "-o", str(target), "--created-at", NEW_AT],
+    result = run_cli(["backup", f"sqlite:///{lab.source}", SRC_REF, "-o", str(target), "--force",
+                      "--created-at", NEW_AT],
                      fault=spec, tmpdir=tmp_path)
     assert result.returncode == code, result.stderr
     assert "interrupted by SIG" in result.stderr
@@ -402,7 +404,8 @@ def test_backup_disk_full(lab: Lab, previous: bool, tmp_path: Path) -> None:
     target.parent.mkdir()
     if previous:
         target.write_bytes(lab.old_backup)
-    result = run_cli(["backup", f"sqlite:///{lab.source}", SRC_REF, "-o", str(target), "--created-at", NEW_AT],
+    result = run_cli(["backup", f"sqlite:///{lab.source}", SRC_REF, "-o", str(target), "--force",
+                      "--created-at", NEW_AT],
                      fault=None, tmpdir=tmp_path, preexec=_file_size_limit(1_000_000))
     assert result.returncode == 1
     message = result.stderr.strip().splitlines()[-1]

@@ -45,12 +45,16 @@ def test_every_command_works_on_s3_urls(s3: S3, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["result"]["path"] == url
     assert not Path("s3:").exists() and not (tmp_path / "s3:").exists()
+    again = _cli("backup", f"sqlite:///{db}", REF, "-o", url, "--created-at", "2030-01-01T00:00:00Z")
+    assert again.returncode == 1 and len(again.stderr.splitlines()) == 1, again.stderr  # the object exists
+    assert "already exists" in again.stderr and "--force" in again.stderr
     local = tmp_path / "local.zip"
     assert main(["backup", f"sqlite:///{db}", REF, "-o", str(local), "-q"]) == 0
     body = s3.client().get_object(Bucket=s3.bucket, Key="cli/lib.zip")["Body"].read()
-    assert body == local.read_bytes()
+    assert body == local.read_bytes()  # the refused backup (another created_at) did not replace it
+    assert main(["backup", f"sqlite:///{db}", REF, "-o", url, "-q", "--force"]) == 0
     assert main(["validate", "-q", "--allow-warnings", url]) == 0
-    assert main(["verify", "-q", url]) == 0
+    assert main(["verify", "-q", "--allow-warnings", url]) == 0
     assert main(["inspect", "-q", "--json", url]) == 0
     assert main(["diff", "-q", url, str(local)]) == 0
     assert main(["restore", "-q", url, f"sqlite:///{tmp_path / 'back.db'}", "--ref", "lib:Org:BACK"]) == 0

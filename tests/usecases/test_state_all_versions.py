@@ -47,6 +47,7 @@ def test_v2_round_trip_keeps_the_full_state(tmp_path: Path, capsys: pytest.Captu
     # The same through the command line, byte for byte.
     assert main(["state", f"sqlite:///{tmp_path / 'src.db'}", REF, "--all-versions", "-o",
                  str(tmp_path / "a.json")]) == 0
+    assert capsys.readouterr().out.startswith("wrote the state of ")
     assert main(["state", f"sqlite:///{tmp_path / 'fresh.db'}", "lib:Other:COPY", "--all-versions"]) == 0
     printed = capsys.readouterr().out
     assert printed == (tmp_path / "a.json").read_text(encoding="utf-8") == state_json(before)
