@@ -43,6 +43,10 @@ INVOCATIONS: list[tuple[str, list[str], int]] = [
     ("plugins", ["plugins"], 0),
     ("backup-all", ["backup-all", "{store}", "{out}-site", "-j", "1", "--local"], 0),
     ("usage", ["inspect", "{evil}", "--limit", "-1"], 2),
+    ("rename-missing", ["rename", "{store}", "lib:Org:NOPE", "lib:Org:NEW"], 1),
+    ("delete-missing", ["delete", "{store}", "lib:Org:NOPE", "--yes"], 1),
+    ("restore-selection", ["restore", "{evil}", "sqlite:///{out}.db", "--entity", "unit-1", "--ref", "lib:Org:SEL"], 0),
+    ("restore-into-preview", ["restore", "{evil}", "{store}", "--into", EVIL, "--preview"], 0),
 ]
 
 
