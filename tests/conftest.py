@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from support.peer import DEFAULT_PEER_DIR, peer_dir_or_none
 
-pytest_plugins = ("support.services",)  # the S3 server and Celery worker fixtures: one of each per test process
+# The S3 server and Celery worker fixtures (one of each per test process); openedx-core databases.
+pytest_plugins = ("support.services", "support.openedx_db")
 
 
 @pytest.fixture(scope="session")

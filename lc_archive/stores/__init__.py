@@ -1,4 +1,5 @@
-"""Stores: where learning packages live. ``open_store(url)`` opens the embedded SQL store.
+"""Stores: where learning packages live. ``open_store(url)`` opens the embedded SQL store, or with an
+``openedx:`` URL a live openedx-core instance (:mod:`.openedx`, the ``openedx`` extra).
 
 See :mod:`lc_archive.stores.base` for the streaming interface backup and restore use,
 :mod:`lc_archive.domain.records` for the records crossing it, and :mod:`lc_archive.stores.authoring` for
@@ -28,9 +29,10 @@ from .base import History, PackageSink, PackageSource, Store
 
 if TYPE_CHECKING:
     from .authoring import Author, AuthoringError
-    from .sql import SqlStore, open_store
+    from .sql import SqlStore
+    from .urls import open_store
 
-_LAZY = {"Author": "authoring", "AuthoringError": "authoring", "SqlStore": "sql", "open_store": "sql"}
+_LAZY = {"Author": "authoring", "AuthoringError": "authoring", "SqlStore": "sql", "open_store": "urls"}
 """Names imported on first use: the SQL store needs SQLAlchemy, the authoring API more still, and a
 command that only reads an archive (``validate``, ``inspect``) or restores one needs neither or only
 the store."""
