@@ -50,13 +50,19 @@ def django_env() -> dict[str, str]:
 
 
 def setup_django() -> None:
-    """Configure Django in this process with the test settings (once)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+    """Configure Django in this process with the test settings (once). ``DJANGO_SETTINGS_MODULE`` is set
+    only while Django reads it: subprocesses of other tests (a Celery worker, the peer) must not see it."""
     if str(TESTS) not in sys.path:
         sys.path.insert(0, str(TESTS))
     from lc_archive.stores.openedx.django_setup import ensure_django
 
-    ensure_django()
+    added = "DJANGO_SETTINGS_MODULE" not in os.environ
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+    try:
+        ensure_django()
+    finally:
+        if added:
+            del os.environ["DJANGO_SETTINGS_MODULE"]
     if not _SQLITE:
         from django.db import connections
 
@@ -223,6 +229,22 @@ def open_db(vendor: str, tmp_path: Path, servers: dict[str, _Server]) -> Openedx
     _point_default(connections[vendor].settings_dict)
     server.empty()
     return OpenedxDb("default", vendor, media, server_db=server.name)
+
+
+def open_sqlite_copy(source: Path, tmp_path: Path) -> OpenedxDb:
+    """A copy of an openedx-core SQLite file and its media (``<file>.media/private``, the peer's layout),
+    made the ``default`` database: for libraries ``../shared/peer/peer.py gen`` made."""
+    setup_django()
+    path = tmp_path / "openedx.sqlite3"
+    shutil.copyfile(source, path)
+    media = tmp_path / "openedx.sqlite3.media" / "private"
+    source_media = Path(f"{source}.media") / "private"
+    if source_media.is_dir():
+        shutil.copytree(source_media, media)
+    _point_media(media)
+    _reset_caches()
+    _point_default({**_SQLITE, "NAME": str(path)})
+    return OpenedxDb("default", "sqlite", media, sqlite_path=path)
 
 
 def _point_default(database: dict[str, Any]) -> None:
