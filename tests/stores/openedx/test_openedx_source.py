@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
-from support.openedx_library import PNG, build_library, html_olx
 from support.openedx_db import OpenedxDb
+from support.openedx_library import PNG, build_library, html_olx
 
 from lc_archive.stores import open_store
 
