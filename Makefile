@@ -9,7 +9,7 @@ PEER_DIR ?= $(abspath ../shared/peer)
 comma := ,
 BENCH_SIZES := $(if $(BENCH_N),$(BENCH_N),200,2000,10000$(if $(BENCH_FULL),$(comma)100000))
 
-.PHONY: all venv lint test test-fast demo bench bench-site bench-import testdata peer clean
+.PHONY: all venv lint test test-fast demo bench bench-site bench-import bench-openedx testdata peer clean
 
 all: test
 
@@ -54,6 +54,12 @@ bench-site: $(STAMP)
 BENCH_IMPORT_N ?= 10000
 bench-import: $(STAMP)
 	$(PY) scripts/bench_import.py --components $(BENCH_IMPORT_N) --changed 100 --out bench-out/import.json
+
+# The openedx-core adapter beside openedx-core's own backup on a `peer.py gen` library (10,000 components;
+# BENCH_OPENEDX_N to change), SQLite and MariaDB (LC_ARCHIVE_MYSQL_URL). Needs the peer venv (make peer).
+BENCH_OPENEDX_N ?= 10000
+bench-openedx: $(STAMP)
+	$(PY) scripts/bench_openedx.py --components $(BENCH_OPENEDX_N) --out bench-out/openedx.json $(BENCH_ARGS)
 
 testdata: $(STAMP)
 	$(PY) testdata/build_sample.py

@@ -63,3 +63,16 @@ def test_reads_collections_and_the_publish_log(openedx_db: OpenedxDb) -> None:
         assert len(log[0].entries) == 6
         assert source.last_changed() >= max(g.published_at for g in log)
         assert list(source.iter_payloads()) == []
+
+
+def test_last_change_includes_draft_changes_without_a_version(openedx_db: OpenedxDb) -> None:
+    from openedx_content import api
+
+    lib = build_library(components=2, versions=2)
+    with open_store(openedx_db.store_url) as store:
+        with store.read(lib.ref) as source:
+            before = source.last_changed()
+        api.soft_delete_draft(lib.components[0].id)  # a draft change log now, no new version
+        with store.read(lib.ref) as source:
+            after = source.last_changed()
+    assert after > before and after.tzinfo is not None
