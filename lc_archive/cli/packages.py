@@ -47,11 +47,11 @@ def add_package_commands(command: Callable[..., argparse.ArgumentParser]) -> Non
 def cmd_packages(args: argparse.Namespace) -> Report:
     """``lc-archive packages STORE``."""
     from ..stores import open_store
-    from ..stores.updates import managed
+    from ..stores.updates import listed
 
     url = store_url(args)
     with open_store(url, create=False) as store:
-        infos = managed(store).package_infos()
+        infos = listed(store).package_infos()
 
     def body() -> None:
         rows = table("ref", "title", "components", "containers", "collections", "versions", "last change", "size")

@@ -11,7 +11,8 @@ explains each choice, and what a store must guarantee is said on each method:
   writes that only ever add versions, move draft pointers, publish, and create or overwrite
   collections. History is never rewritten: no version is changed or removed.
 * :meth:`ManagedStore.package_infos`, :meth:`ManagedStore.delete_package` and
-  :meth:`ManagedStore.rename_package` are what ``packages``, ``delete`` and ``rename`` need.
+  :meth:`ManagedStore.rename_package` are what ``packages``, ``delete`` and ``rename`` need. Listing
+  alone is :class:`ListedStore` (the openedx-core store lists; it does not delete or rename).
 
 Every method raises :class:`~lc_archive.errors.PackageNotFound` for an unknown ref; every write is
 all-or-nothing.
@@ -30,7 +31,9 @@ from ..domain import CollectionRecord, EntityRecord, PayloadRecord, PublishLogRe
 from ..errors import StoreError
 from .base import PackageSource, Store
 
-__all__ = ["DeleteResult", "ManagedStore", "NewVersion", "PackageInfo", "PackageUpdater", "managed"]
+__all__ = [
+    "DeleteResult", "ListedStore", "ManagedStore", "NewVersion", "PackageInfo", "PackageUpdater", "listed", "managed",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,12 +142,16 @@ class PackageUpdater(ABC):
         """Set the package's ``updated`` time."""
 
 
-class ManagedStore(Store):
-    """A store whose packages can be listed with their sizes, deleted, renamed and imported into."""
+class ListedStore(Store):
+    """A store that can list its packages with their counts, last change and size (``packages``)."""
 
     @abstractmethod
     def package_infos(self) -> list[PackageInfo]:
         """Every package with its counts, last change and size, sorted by ref."""
+
+
+class ManagedStore(ListedStore):
+    """A store whose packages can be listed with their sizes, deleted, renamed and imported into."""
 
     @abstractmethod
     def delete_package(self, ref: str) -> DeleteResult:
@@ -158,6 +165,13 @@ class ManagedStore(Store):
     @abstractmethod
     def update(self, ref: str) -> AbstractContextManager[PackageUpdater]:
         """Open one existing package for an import, in one transaction (see :class:`PackageUpdater`)."""
+
+
+def listed(store: Store) -> ListedStore:
+    """``store`` as a :class:`ListedStore`, or ``StoreError`` saying it cannot list its packages."""
+    if isinstance(store, ListedStore):
+        return store
+    raise StoreError(f"{type(store).__name__} cannot list its packages with their sizes")
 
 
 def managed(store: Store) -> ManagedStore:

@@ -13,13 +13,14 @@ from contextlib import AbstractContextManager, contextmanager
 
 from ...domain import PackageRecord
 from ...errors import LcArchiveError, StoreError
-from ..base import PackageSink, PackageSource, Store
+from ..base import PackageSink, PackageSource
+from ..updates import ListedStore, PackageInfo
 from .django_setup import database_settings, ensure_django
 
 __all__ = ["OpenedxStore"]
 
 
-class OpenedxStore(Store):
+class OpenedxStore(ListedStore):
     """The learning packages of one Django database of an openedx-core site."""
 
     def __init__(self, alias: str = "default") -> None:
@@ -36,6 +37,13 @@ class OpenedxStore(Store):
         with _database_errors():
             refs = list(LearningPackage.objects.using(self.alias).values_list("package_ref", flat=True))
         return sorted(refs)
+
+    def package_infos(self) -> list[PackageInfo]:
+        """Every package with its counts, last change and size (``lc-archive packages``), sorted by ref."""
+        from .listing import package_infos
+
+        with _database_errors():
+            return package_infos(self.alias)
 
     @contextmanager
     def read(self, ref: str) -> Iterator[PackageSource]:

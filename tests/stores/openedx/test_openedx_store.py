@@ -34,6 +34,22 @@ def test_open_store_url_names_the_alias(openedx_db: OpenedxDb) -> None:
             pass
 
 
+def test_package_infos_count_what_each_package_holds(openedx_db: OpenedxDb) -> None:
+    from support.openedx_library import PNG, build_library, html_olx
+
+    build_library(components=4, versions=3)
+    _package("lib:Org:empty", "Empty")
+    with open_store(openedx_db.store_url) as store:
+        infos = store.package_infos()  # type: ignore[attr-defined]
+    assert [i.ref for i in infos] == ["lib:Org:LIB1", "lib:Org:empty"]
+    lib, empty = infos
+    assert (lib.title, lib.components, lib.containers, lib.collections, lib.versions) == ("Library One", 4, 2, 1, 15)
+    texts = {html_olx(f"C{i}", f"v{v}") for i in range(4) for v in (1, 2, 3)}
+    assert lib.size == sum(len(t.encode()) for t in texts) + len(PNG)
+    assert (empty.components, empty.versions, empty.size, empty.last_changed) == (0, 0, 0, T0)
+    assert lib.last_changed > T0
+
+
 def test_write_is_refused_until_the_sink_exists(openedx_sqlite: OpenedxDb) -> None:
     import importlib.util
 
