@@ -28,9 +28,8 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 def add_store_argument(parser: argparse.ArgumentParser, *, last: bool = False) -> None:
     """The ``STORE`` positional, optional when ``LC_ARCHIVE_STORE`` is set (read with :func:`store_url`)."""
     parser.add_argument("store", metavar="STORE", nargs="?", default=None,
-                        help=f"store URL (sqlite:///lib.db, postgresql+psycopg://..., openedx: for an openedx-core site) or a "
-                             f"SQLite path; default "
-                             f"${STORE_ENV}" + ("" if last else " (then leave it out)"))
+                        help=f"store URL (sqlite:///lib.db, postgresql+psycopg://..., openedx: for an openedx-core "
+                             f"site) or a SQLite path; default ${STORE_ENV}" + ("" if last else " (then leave it out)"))
 
 
 def store_url(args: argparse.Namespace) -> str:
