@@ -22,7 +22,7 @@ def test_store_commands_work_on_openedx(openedx_sqlite: OpenedxDb, tmp_path: Pat
     url = openedx_sqlite.store_url
     listed = _cli(openedx_sqlite, "packages", url, "--json")
     assert listed.returncode == 0, listed.stderr
-    assert [p["ref"] for p in json.loads(listed.stdout)["packages"]] == [lib.ref]
+    assert [p["ref"] for p in json.loads(listed.stdout)["result"]["packages"]] == [lib.ref]
     v1, v2 = tmp_path / "lib.v1.zip", tmp_path / "lib.v2.zip"
     for fmt, path in (("v1", v1), ("v2", v2)):
         done = _cli(openedx_sqlite, "backup", url, lib.ref, "-o", str(path), "--format", fmt)
