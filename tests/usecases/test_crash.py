@@ -432,6 +432,18 @@ def test_restore_disk_full(lab: Lab, tmp_path: Path) -> None:
     restore_again(lab, db, complete=False)
 
 
+def test_restore_disk_full_into_a_new_store_leaves_no_file(lab: Lab, tmp_path: Path) -> None:
+    """A restore into a store it creates fails on a full disk: the new store file is gone again."""
+    db = tmp_path / "new.db"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    result = run_cli(["restore", str(lab.archive), f"sqlite:///{db}", "--ref", REF, "-q"], fault=None, tmpdir=tmp,
+                     preexec=_file_size_limit(200_000))
+    assert result.returncode == 1, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not db.exists() and not Path(f"{db}-journal").exists()
+
+
 def test_restore_database_full(lab: Lab, tmp_path: Path, private_tmp: Path) -> None:
     """SQLite's own SQLITE_FULL (PRAGMA max_page_count): StoreError, store byte-identical."""
     db = tmp_path / "store.db"
