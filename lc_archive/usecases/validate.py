@@ -35,7 +35,7 @@ def read_plan(reader: ArchiveReader, limits: Limits, progress: Progress, registr
     return read_archive(reader, limits=limits, progress=progress.advance, registry=registry)
 
 
-def refuse_warnings(plan: RestorePlan, strict: bool) -> None:
+def refuse_warnings(plan: RestorePlan | ArchiveSummary, strict: bool) -> None:
     """With ``strict``, warnings refuse the archive like errors (``ArchiveInvalid`` listing them)."""
     if strict and plan.warning_count:
         problems = list(plan.warnings)
@@ -83,12 +83,7 @@ def verify(
         progress.phase("verify", len(reader.names()))
         fmt = detect(reader, limits=limits)
         summary = fmt.verify(reader, limits=limits, progress=progress.advance, registry=registry)
-    if strict and summary.warning_count:
-        problems = list(summary.warnings)
-        if summary.warning_count > len(problems):
-            problems.append(Problem("*", "$", f"... and {summary.warning_count - len(problems)} more warning(s)",
-                                    "warning", "not-kept"))
-        raise ArchiveInvalid(problems)
+    refuse_warnings(summary, strict)
     return summary
 
 
