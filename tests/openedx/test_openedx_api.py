@@ -49,3 +49,27 @@ def test_unknown_package_raises_what_openedx_core_raises(openedx_sqlite: Openedx
         create_zip_file("lib:Org:NOPE", str(tmp_path / "x.zip"))
     assert isinstance(caught.value, PackageNotFound)
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_dump_command_takes_lp_dumps_arguments(openedx_sqlite: OpenedxDb, tmp_path: Path) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    lib = build_library(components=2, versions=2)
+    out, target = StringIO(), tmp_path / "lib.zip"
+    call_command("lc_archive_dump", lib.ref, str(target), "--username", "bob", "--origin_server", "cms.test",
+                 "--format", "v1", stdout=out)
+    assert f"{lib.ref} written to {target}" in out.getvalue()
+    with zipfile.ZipFile(target) as zf:
+        meta = tomllib.loads(zf.read("package.toml").decode())["meta"]
+    assert (meta["created_by"], meta["created_by_email"], meta["origin_server"]) == (
+        "bob", "bob@example.org", "cms.test")
+    with pytest.raises(CommandError, match=r"must end with \.zip"):
+        call_command("lc_archive_dump", lib.ref, str(tmp_path / "lib.tar"))
+    with pytest.raises(CommandError, match="no user 'carol'"):
+        call_command("lc_archive_dump", lib.ref, str(tmp_path / "c.zip"), "--username", "carol")
+    with pytest.raises(CommandError, match="lib:Org:NOPE"):
+        call_command("lc_archive_dump", "lib:Org:NOPE", str(tmp_path / "n.zip"))
+    assert sorted(p.name for p in tmp_path.glob("*.zip")) == ["lib.zip"]
