@@ -41,9 +41,21 @@ def library(generated: Path, tmp_path: Path) -> OpenedxDb:
     return open_sqlite_copy(generated, tmp_path)
 
 
+@pytest.fixture
+def unicode_library(tmp_path: Path, peer_dir: Path, peer_python: Path) -> OpenedxDb:
+    """Non-ASCII codes and titles (refs that sort differently by code point and by collation)."""
+    db = tmp_path / "gen" / "unicode.sqlite3"
+    db.parent.mkdir()
+    _peer(peer_python, peer_dir, "gen", "--components", "30", "--seed", "7", "--profile", "unicode",
+          "--out-db", str(db))
+    return open_sqlite_copy(db, tmp_path)
+
+
+@pytest.mark.parametrize("which", ["library", "unicode_library"])
 def test_state_through_the_adapter_is_openedx_cores_own(
-    library: OpenedxDb, peer_dir: Path, peer_python: Path, tmp_path: Path
+    which: str, request: pytest.FixtureRequest, peer_dir: Path, peer_python: Path, tmp_path: Path
 ) -> None:
+    library: OpenedxDb = request.getfixturevalue(which)
     theirs = tmp_path / "peer-state.json"
     _peer(peer_python, peer_dir, "state", "--db", str(library.sqlite_path), "--out", str(theirs), "--media-types")
     done = subprocess.run([sys.executable, "-m", "lc_archive", "state", library.store_url, REF, "--media-types"],
