@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -162,7 +163,7 @@ class ReadState:
         if first is not None:
             self.problem(member, key_path, f"entity {ref!r} is also defined in {first.member}")
             return False
-        self.seen[ref] = SeenEntity(kind, type, member, compact_numbers(numbers))
+        self.seen[ref] = SeenEntity(kind, sys.intern(type), member, compact_numbers(numbers))  # a few types
         return True
 
     def register_collection(self, member: str, code: str, *, key_path: str) -> bool:

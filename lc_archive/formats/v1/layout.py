@@ -33,15 +33,37 @@ PACKAGE_TOML = "package.toml"
 _VERSION_DIR = re.compile(r"^v([1-9][0-9]{0,9})$")
 
 
-@dataclass
 class ComponentFiles:
-    """A component TOML member and the media members of each version directory."""
+    """A component TOML member and the media members of its version directories.
 
-    toml: str
-    namespace: str
-    type: str
-    versions: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
-    """version number -> [(media path, member name)] in archive order."""
+    Only the media members' names are kept (a 100,000-component archive has some 270,000 of them);
+    :meth:`versions` splits them into version numbers and media paths when the component is read.
+    """
+
+    __slots__ = ("media", "namespace", "toml", "type")
+
+    def __init__(self, toml: str, namespace: str, type: str) -> None:
+        self.toml = toml
+        self.namespace = namespace
+        self.type = type
+        self.media: list[str] = []
+        """Media member names, in archive order, each inside ``<root>v<N>/`` (see :meth:`versions`)."""
+
+    @property
+    def root(self) -> str:
+        """The folder holding the version directories: ``<stem>/component_versions/`` beside the TOML
+        (``component_versions/`` itself beside an empty-slug ``.toml``)."""
+        stem = self.toml[:-5]  # ".toml"
+        return f"{stem[:-1] if stem.endswith('/') else stem}/component_versions/"
+
+    def versions(self) -> dict[int, list[tuple[str, str]]]:
+        """Version number -> [(media path, member name)] in archive order."""
+        cut = len(self.root)
+        out: dict[int, list[tuple[str, str]]] = {}
+        for name in self.media:
+            directory, _, path = name[cut:].partition("/")
+            out.setdefault(int(directory[1:]), []).append((path, name))
+        return out
 
 
 @dataclass
@@ -120,7 +142,7 @@ def _place_media(layout: V1Layout, name: str, parts: list[str]) -> None:
         match = _VERSION_DIR.match(rest[1])
         if match is None:
             continue
-        comp.versions.setdefault(int(match.group(1)), []).append(("/".join(rest[2:]), name))
+        comp.media.append(name)  # comp.root + rest[1] + "/" + the media path: split again by versions()
         return
     stem = "/".join(parts[:4])
     if f"{base}/{parts[3]}.toml" in layout.components or parts[3] == "component_versions":

@@ -215,7 +215,7 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
     member = files.toml
     doc = state.load(member, EntityDoc)
     if doc is None:  # still check the media, so that every problem is reported in one run
-        for _, entries in sorted(files.versions.items()):
+        for _, entries in sorted(files.versions().items()):
             for path, name in entries:
                 _hash_member(state, name, olx=path == "block.xml")
         return
@@ -228,7 +228,7 @@ def _read_component(state: _State, files: ComponentFiles, plan: RestorePlan | No
     media: dict[int, list[MediaRecord]] = {}
     members: dict[int, dict[str, str]] = {}
     olx: dict[int, tuple[str, bytes, Any]] = {}
-    for n, entries in sorted(files.versions.items()):
+    for n, entries in sorted(files.versions().items()):
         if n not in numbers:
             for _, name in entries:
                 state.problem(name, "$", f"belongs to no version: {member} has no version {n}")
