@@ -15,12 +15,22 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from ..domain import CollectionRecord, PublishLogRecord, VersionRecord
+from ..domain import CollectionRecord, PayloadRecord, PublishLogRecord, VersionRecord
 from ..errors import StoreError
 from ..faults import fault_point
 from .blobs import IN_LIMIT
 from .bulk import insert_rows
-from .schema import collection, collection_member, draft, entity, package, publish_log, publish_log_entry, published
+from .schema import (
+    collection,
+    collection_member,
+    draft,
+    entity,
+    package,
+    payload,
+    publish_log,
+    publish_log_entry,
+    published,
+)
 from .schema import version as version_table
 from .sql_admin import package_id
 from .sql_sink import SqlSink, insert_with_ids
@@ -105,6 +115,19 @@ class SqlUpdater(SqlSink, PackageUpdater):
             self._members.extend((cid, ref) for ref in dict.fromkeys(record.members))
             fault_point("update.collection")
         self.add_collections(new)
+
+    def put_payloads(self, payloads: Iterable[PayloadRecord]) -> None:
+        """Replace (or add) each payload: its plugin's row for the same target goes first."""
+        for batch in batched(payloads, _BATCH):
+            self.finish()  # the versions named must be in place
+            for p in batch:
+                entity_id = None if p.entity is None else self._ids_of([p.entity])[0]
+                c = payload.c
+                self._conn.execute(delete(payload).where(
+                    c.package_id == self._package_id, c.plugin == p.plugin,
+                    c.entity_id.is_(None) if entity_id is None else c.entity_id == entity_id,
+                    c.version_number.is_(None) if p.version is None else c.version_number == p.version))
+            self.add_payloads(batch)
 
     def publish(self, refs: Iterable[str], event: PublishLogRecord) -> int:
         """Publish drafts that differ from their published versions; one log event for all of them."""

@@ -115,8 +115,9 @@ class PackageUpdater(ABC):
         name entities the package had before."""
 
     @abstractmethod
-    def add_payloads(self, payloads: Iterable[PayloadRecord]) -> None:
-        """Add the plugin payloads of entities created by :meth:`add_entities` (bodies byte for byte)."""
+    def put_payloads(self, payloads: Iterable[PayloadRecord]) -> None:
+        """Add plugin payloads, each replacing the package's payload of the same plugin and target (bodies
+        byte for byte; entities and versions named must exist, created ones included)."""
 
     @abstractmethod
     def add_versions(self, versions: Iterable[NewVersion]) -> None:

@@ -42,6 +42,7 @@ from ..plugins.registry import Registry
 from ..progress import NULL_PROGRESS, Progress
 from ..stores.base import PackageSink, PackageSource, Store
 from ..stores.updates import NewVersion, PackageUpdater, managed
+from .import_payloads import apply_target, plan_payloads
 from .import_plan import ImportConflict, ImportPlan, Resolve, plan_import
 from .restore import default_user, staged_ref
 from .scratch import ScratchStore, open_archive_store
@@ -111,10 +112,17 @@ def _added(record: EntityRecord, plan: ImportPlan) -> EntityRecord:
     return replace(record, versions=versions, published=None, published_deleted=False)
 
 
+def _plan(theirs: PackageSource, ours: PackageSource, options: dict[str, Any]) -> ImportPlan:
+    """The entity and collection changes (:func:`.import_plan.plan_import`), then the payload changes."""
+    plan = plan_import(theirs, ours, **options)
+    plan.payloads = plan_payloads(theirs, ours, plan.entities)
+    return plan
+
+
 def _apply(plan: ImportPlan, theirs: PackageSource, updater: PackageUpdater, *, publish: bool, message: str,
            user: str, now: datetime, progress: Progress) -> dict[str, int]:
-    written = {"entities_added": 0, "versions": 0, "soft_deleted": 0, "collections": 0, "published": 0,
-               "blobs": 0, "blob_bytes": 0}
+    written = {"entities_added": 0, "versions": 0, "soft_deleted": 0, "collections": 0, "payloads": 0,
+               "published": 0, "blobs": 0, "blob_bytes": 0}
     changes = {c.ref: c for c in plan.entities if c.writes}
     progress.phase("import", len(changes))
     fault_point("import.begin")
@@ -148,8 +156,13 @@ def _apply(plan: ImportPlan, theirs: PackageSource, updater: PackageUpdater, *, 
                 flush()
     flush()
     created = {ref for ref, c in changes.items() if c.action == "added"}
-    if created:
-        updater.add_payloads(p for p in theirs.iter_payloads() if p.entity in created)
+    retarget = {c.source: c for c in plan.payloads}
+    if created or retarget:
+        updater.put_payloads(p if p.entity in created else apply_target(p, retarget[(p.plugin, p.entity, p.version)])
+                             for p in theirs.iter_payloads()
+                             if p.entity in created or (p.plugin, p.entity, p.version) in retarget)
+        written["payloads"] = len(retarget)
+        fault_point("import.payloads")
     deleted = [c.ref for c in changes.values() if c.action != "added" and c.number is None]
     updater.soft_delete(deleted)
     written["soft_deleted"] = len(deleted)
@@ -208,11 +221,11 @@ def import_archive(
                                    "now": now, "progress": progress}
         if preview:
             with target.read(into) as ours:
-                plan = plan_import(theirs, ours, **options)
+                plan = _plan(theirs, ours, options)
             return ImportResult(plan, info, True, wall_s=time.perf_counter() - started)
         try:
             with target.update(into) as updater:
-                plan = plan_import(theirs, updater.source, **options)
+                plan = _plan(theirs, updater.source, options)
                 if plan.unresolved:
                     raise ImportConflict(plan)
                 if expect is not None and expect != plan.plan_id:

@@ -34,7 +34,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..domain import (
     COMPONENT,
@@ -48,6 +48,9 @@ from ..domain import (
 from ..errors import LcArchiveError
 from ..progress import NULL_PROGRESS, Progress
 from ..stores.base import PackageSource, in_ref_order
+
+if TYPE_CHECKING:
+    from .import_payloads import PayloadChange
 
 __all__ = ["CollectionChange", "EntityChange", "ImportConflict", "ImportPlan", "ImportRefused", "Resolve",
            "describe", "plan_import"]
@@ -145,6 +148,8 @@ class ImportPlan:
     unchanged: int = 0
     missing: int = 0
     """Entities of the package the archive lacks, kept (without ``delete_missing``)."""
+    payloads: list[PayloadChange] = field(default_factory=list)
+    """Plugin payloads written besides those of created entities (:mod:`.import_payloads`)."""
     moved: dict[str, dict[int, int | None]] = field(default_factory=dict, repr=False)
     """The archive's version numbers that are other numbers here (None: no such version here)."""
 
@@ -166,7 +171,7 @@ class ImportPlan:
     @property
     def changes(self) -> int:
         """How many entities and collections applying the plan writes."""
-        return sum(c.writes for c in self.entities) + len(self.collections)
+        return sum(c.writes for c in self.entities) + len(self.collections) + len(self.payloads)
 
     def counts(self) -> dict[str, int]:
         """How many entities of each action, collections, unchanged and missing."""
@@ -174,13 +179,14 @@ class ImportPlan:
         for c in self.entities:
             counts[c.action] += 1
         return {**counts, "unchanged": self.unchanged, "missing": self.missing,
-                "collections": len(self.collections)}
+                "collections": len(self.collections), "payloads": len(self.payloads)}
 
     @property
     def plan_id(self) -> str:
         """A digest of every listed change (the same plan always gives the same id)."""
         body = json.dumps([[c.as_dict() for c in self.entities], [c.as_dict() for c in self.collections],
-                           self.unchanged, self.missing], sort_keys=True, ensure_ascii=False, default=str)
+                           self.unchanged, self.missing, [c.as_dict() for c in self.payloads]],
+                          sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(body.encode()).hexdigest()[:16]
 
     def as_dict(self) -> dict[str, Any]:
@@ -188,7 +194,8 @@ class ImportPlan:
         return {"into": self.into, "plan_id": self.plan_id, "changes": self.changes, "counts": self.counts(),
                 "delete_missing": self.delete_missing, "resolve": self.resolve, "selective": self.selective,
                 "entities": [c.as_dict() for c in self.entities],
-                "collections": [c.as_dict() for c in self.collections]}
+                "collections": [c.as_dict() for c in self.collections],
+                "payloads": [c.as_dict() for c in self.payloads]}
 
 
 Content = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, int | None], ...]]

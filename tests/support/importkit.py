@@ -50,10 +50,15 @@ def make_source(path: Path) -> SqlStore:
     return store
 
 
-def note(entity: str) -> PayloadRecord:
-    """A plugin payload on one entity (the example notes plugin's envelope)."""
-    doc = {"data": {"note": f"on {entity}"}, "entity": entity, "plugin": "acme-notes", "schema_version": 1}
-    return PayloadRecord("acme-notes", 1, (json.dumps(doc, sort_keys=True, indent=2) + "\n").encode(), entity)
+def note(entity: str | None, text: str | None = None, *, version: int | None = None) -> PayloadRecord:
+    """A plugin payload on the package, one entity or one version (the example notes plugin's envelope)."""
+    doc: dict[str, Any] = {"data": {"note": text or f"on {entity}"}, "plugin": "acme-notes", "schema_version": 1}
+    if entity is not None:
+        doc["entity"] = entity
+    if version is not None:
+        doc["version"] = version
+    body = (json.dumps(doc, sort_keys=True, indent=2) + "\n").encode()
+    return PayloadRecord("acme-notes", 1, body, entity, version)
 
 
 def clock(hour: int) -> SyntheticClock:

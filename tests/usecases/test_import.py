@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -23,6 +24,7 @@ from support.importkit import (
     counts,
     edit_five,
     file_hash,
+    note,
     setup_pair,
     snapshot,
     state,
@@ -294,3 +296,32 @@ def test_collections_added_changed_and_deleted(pair: Pair, tmp_path: Path) -> No
     result = import_archive(b, target, REF, delete_missing=True)
     assert [(c.code, c.action) for c in result.plan.collections] == [("col", "changed"), ("local", "deleted")]
     assert state(target, REF)["collections"] == state(editor, EDIT)["collections"]
+
+
+def _payloads(store: SqlStore, ref: str) -> dict[tuple[str, str | None, int | None], bytes]:
+    with store.read(ref) as source:
+        return {(p.plugin, p.entity, p.version): p.body for p in source.iter_payloads()}
+
+
+def test_payloads_follow_the_content(pair: Pair, tmp_path: Path) -> None:
+    target, editor, _ = pair
+    with target.author(REF, clock=clock(2)) as au:  # h4's next version here is 3, in the archive 2
+        au.add_component_version(HTML[4], {"block.xml": "<html>local try</html>"})
+        au.set_draft(HTML[4], 1)
+        au.set_payload(note("xblock.v1:html:h0", "only here"))
+    with editor.author(EDIT, clock=clock(3)) as au:
+        au.add_component_version(HTML[4], {"block.xml": "<html>theirs</html>"})
+        au.set_payload(note(HTML[4], "edited note"))
+        au.set_payload(note(HTML[4], "on version 2", version=2))
+        au.set_payload(note(None, "the package"))
+    result = import_archive(archive_of(editor, EDIT, tmp_path / "b.zip"), target, REF)
+    assert [(c.target, c.action) for c in result.plan.payloads] == [
+        (("acme-notes", None, None), "added"), (("acme-notes", HTML[4], None), "changed"),
+        (("acme-notes", HTML[4], 3), "added")]
+    got, theirs = _payloads(target, REF), _payloads(editor, EDIT)
+    assert got[("acme-notes", None, None)] == theirs[("acme-notes", None, None)]
+    assert got[("acme-notes", HTML[4], None)] == theirs[("acme-notes", HTML[4], None)]
+    assert json.loads(got[("acme-notes", HTML[4], 3)]) == {**json.loads(theirs[("acme-notes", HTML[4], 2)]),
+                                                           "version": 3}
+    assert ("acme-notes", "xblock.v1:html:h0", None) in got  # only in the package: kept
+    assert import_archive(archive_of(editor, EDIT, tmp_path / "b2.zip"), target, REF).plan.changes == 0
