@@ -106,6 +106,7 @@ def _measure(target: str, archive: Path, picked: list[str], expected_state: str,
         all(c["action"] == "changed" for c in plan["entities"]),
         "versions_written": result["written"]["versions"], "version_rows_added": after - before,
         "import_op_wall_s": result["wall_s"], "preview_op_wall_s": plan["wall_s"],
+        "import_phases": result.get("phases"), "preview_phases": plan.get("phases"),
         "state_equals_edited": same,
     }
     out["ok"] = bool(out["preview_lists_exactly_the_changed"] and out["versions_written"] == len(picked)

@@ -101,9 +101,13 @@ def cmd_import(args: argparse.Namespace) -> Report:
             members = [f"{k.replace('_', ' ')}: {', '.join(v)}" for k, v in c.details.items()
                        if k.startswith("members_")]
             line(f"{c.action} collection {c.code}" + (f": {'; '.join(members)}" if members else ""))
+        for p in plan.payloads:
+            plugin, entity, version = p.target
+            where = "the package" if entity is None else entity + ("" if version is None else f" v{version}")
+            line(f"{p.action} plugin payload {plugin} on {where}")
     verb = "would import" if result.preview else "imported"
-    what = ", ".join(f"{counts[k]} {k}" for k in ("added", "changed", "deleted", "conflict", "collections")
-                     if counts[k])
+    what = ", ".join(f"{counts[k]} {k}" for k in ("added", "changed", "deleted", "conflict", "collections",
+                                                  "payloads") if counts[k])
     summary = (f"{verb} {display(args.file)} into {plan.into}: {what or 'nothing to change'}; "
                f"{counts['unchanged']} unchanged, {counts['missing']} not in the archive (kept)"
                + (f"; plan {plan.plan_id}" if result.preview else

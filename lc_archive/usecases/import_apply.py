@@ -70,11 +70,14 @@ class ImportResult:
     """What was written: ``entities_added``, ``versions``, ``soft_deleted``, ``collections``,
     ``published``, ``blobs``, ``blob_bytes`` (empty for a preview)."""
     wall_s: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds spent reading the archive (validated and restored into the scratch store), planning, and
+    (not in a preview) applying and committing."""
 
     def as_dict(self) -> dict[str, Any]:
         """The machine form used by ``--json``."""
         return {"archive": self.archive, "preview": self.preview, **self.plan.as_dict(), "written": self.written,
-                "wall_s": round(self.wall_s, 3)}
+                "wall_s": round(self.wall_s, 3), "phases": {k: round(v, 3) for k, v in self.phases.items()}}
 
 
 @contextmanager
@@ -216,16 +219,19 @@ def import_archive(
     selective = bool(entities or collections)
     with _archive_source(archive, entities=entities, collections=collections, limits=limits, workdir=workdir,
                          progress=progress, registry=registry) as (scratch, theirs):
+        phases = {"archive_s": time.perf_counter() - started}
         info = {"path": display(archive), "format": scratch.restored.archive.format, "ref": scratch.ref}
         options: dict[str, Any] = {"delete_missing": delete_missing, "resolve": resolve, "selective": selective,
                                    "now": now, "progress": progress}
         if preview:
             with target.read(into) as ours:
                 plan = _plan(theirs, ours, options)
-            return ImportResult(plan, info, True, wall_s=time.perf_counter() - started)
+            phases["plan_s"] = time.perf_counter() - started - phases["archive_s"]
+            return ImportResult(plan, info, True, wall_s=time.perf_counter() - started, phases=phases)
         try:
             with target.update(into) as updater:
                 plan = _plan(theirs, updater.source, options)
+                phases["plan_s"] = time.perf_counter() - started - phases["archive_s"]
                 if plan.unresolved:
                     raise ImportConflict(plan)
                 if expect is not None and expect != plan.plan_id:
@@ -240,7 +246,9 @@ def import_archive(
             raise StoreError(f"importing into {into!r} failed and was rolled back; nothing was written "
                              f"({exc})") from exc
         fault_point("import.committed")
-        return ImportResult(plan, info, False, written, time.perf_counter() - started)
+        wall = time.perf_counter() - started
+        phases["apply_s"] = wall - phases["archive_s"] - phases["plan_s"]
+        return ImportResult(plan, info, False, written, wall, phases)
 
 
 def restore_selection(
