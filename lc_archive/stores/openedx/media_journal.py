@@ -1,0 +1,241 @@
+"""Media files of a restore into openedx-core: spooled, written to its storage, removed on failure.
+
+A restore streams each blob once from the archive into one local spool file (hashing it with SHA-256,
+lc-archive's key, and BLAKE2b-160, openedx-core's ``Media.hash_digest``). Blobs that become file-backed
+``Media`` are then written to openedx-core's media storage (``OPENEDX_LEARNING["MEDIA"]``) at the path
+openedx-core uses, ``content/{learning package uuid}/{hash_digest}``, before the database commits.
+
+Every storage path is appended (and fsynced) to a *journal* file before the file is written. When the
+transaction rolls back, :meth:`MediaJournal.rollback` deletes those files; when it commits,
+:meth:`MediaJournal.commit` deletes only the journal. A crash leaves the journal behind, locked by no
+one: :func:`recover` (run before every restore, and by hand) deletes the files of each orphan journal
+whose learning package never committed. A live restore holds an exclusive ``flock`` on its journal, so
+recovery never touches it. See docs/decisions/0008-openedx-bulk-writer-and-media.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...errors import StoreError
+
+__all__ = ["MediaJournal", "journal_dir", "recover"]
+
+_CHUNK = 256 * 1024
+
+
+def journal_dir() -> Path:
+    """Where journals live: ``settings.LC_ARCHIVE_MEDIA_JOURNAL_DIR``, else a folder in the temp dir.
+
+    Sites should point it at a persistent local folder (a reboot may empty the temp dir).
+    """
+    from django.conf import settings
+
+    configured = getattr(settings, "LC_ARCHIVE_MEDIA_JOURNAL_DIR", None)
+    return Path(configured or os.path.join(tempfile.gettempdir(), "lc-archive-openedx-journal"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Spooled:
+    offset: int
+    size: int
+    digest: str
+    """openedx-core's ``hash_digest`` (BLAKE2b, 20 bytes, hex)."""
+
+
+class _Range(io.RawIOBase):
+    """A read-only window of the spool file (what storage.save streams from)."""
+
+    def __init__(self, fh: Any, offset: int, size: int) -> None:
+        self._fh, self._offset, self.size, self._pos = fh, offset, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self.size}[whence]
+        self._pos = max(0, min(self.size, base + pos))
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self.size - self._pos)
+        if n <= 0:
+            return 0
+        data = os.pread(self._fh.fileno(), n, self._offset + self._pos)
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+class MediaJournal:
+    """The media side of one restore (see the module docstring)."""
+
+    def __init__(self, package_uuid: str, using: str, directory: Path | None = None) -> None:
+        """Create the journal (locked) and the spool for the learning package ``package_uuid``."""
+        self._uuid = package_uuid
+        self._dir = directory or journal_dir()
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self.path = self._dir / f"{package_uuid}.journal"
+        self._journal = open(self.path, "x", encoding="utf-8")  # noqa: SIM115 (closed by commit/rollback)
+        fcntl.flock(self._journal.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._append({"package_uuid": package_uuid, "using": using})
+        self._spool = open(self._dir / f"{package_uuid}.spool", "w+b")  # noqa: SIM115
+        self._blobs: dict[str, _Spooled] = {}
+        self._written: list[str] = []
+        self._stored: set[str] = set()
+
+    # -- spooling ------------------------------------------------------------------------------------
+
+    def spool(self, chunks: Iterable[bytes]) -> tuple[str, int]:
+        """Append a blob to the spool; return ``(sha256 hex, size)``. A blob seen before is dropped."""
+        sha, blake = hashlib.sha256(), hashlib.blake2b(digest_size=20)
+        offset = self._spool.seek(0, os.SEEK_END)
+        size = 0
+        for chunk in chunks:
+            sha.update(chunk)
+            blake.update(chunk)
+            self._spool.write(chunk)
+            size += len(chunk)
+        key = sha.hexdigest()
+        if key in self._blobs:
+            self._spool.truncate(offset)
+        else:
+            self._blobs[key] = _Spooled(offset, size, blake.hexdigest())
+        return key, size
+
+    def has(self, sha256: str) -> bool:
+        """Whether that blob was spooled."""
+        return sha256 in self._blobs
+
+    def digest(self, sha256: str) -> str:
+        """openedx-core's ``hash_digest`` of a spooled blob."""
+        return self._blobs[sha256].digest
+
+    def size(self, sha256: str) -> int:
+        """Size in bytes of a spooled blob."""
+        return self._blobs[sha256].size
+
+    def text(self, sha256: str) -> str:
+        """A spooled blob as UTF-8 text (text media are small: openedx-core caps them at 50,000 chars)."""
+        blob = self._blobs[sha256]
+        self._spool.flush()
+        data = os.pread(self._spool.fileno(), blob.size, blob.offset)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StoreError(f"blob {sha256} is stored as text but is not UTF-8") from exc
+
+    # -- storage -------------------------------------------------------------------------------------
+
+    def store_file(self, sha256: str) -> str:
+        """Write a spooled blob to openedx-core's media storage (once); return its storage path."""
+        from django.core.files import File
+        from openedx_content.applets.media.models import get_storage
+
+        blob = self._blobs[sha256]
+        path = f"content/{self._uuid}/{blob.digest}"
+        if path in self._stored:
+            return path
+        storage = get_storage()
+        self._append({"path": path})
+        self._written.append(path)
+        self._spool.flush()
+        window = _Range(self._spool, blob.offset, blob.size)
+        saved = storage.save(path, File(window, name=path))
+        if saved != path:  # the storage renamed it: the path was taken (never for a new package uuid)
+            self._written.append(saved)
+            raise StoreError(f"media storage already holds {path!r}")
+        self._stored.add(path)
+        return path
+
+    # -- the end -------------------------------------------------------------------------------------
+
+    def commit(self) -> None:
+        """The transaction committed: the files stay; drop the spool and the journal."""
+        self._close(remove_files=False)
+
+    def rollback(self) -> None:
+        """The transaction rolled back: delete every file written, then the spool and the journal."""
+        self._close(remove_files=True)
+
+    def _close(self, *, remove_files: bool) -> None:
+        if self._journal.closed:
+            return
+        if remove_files:
+            _delete_paths(self._written, self._uuid)
+        self._spool.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._spool.name)
+        os.unlink(self.path)
+        self._journal.close()
+
+    def _append(self, entry: dict[str, str]) -> None:
+        self._journal.write(json.dumps(entry) + "\n")
+        self._journal.flush()
+        os.fsync(self._journal.fileno())
+
+
+def _delete_paths(paths: Iterable[str], package_uuid: str) -> None:
+    from openedx_content.applets.media.models import get_storage
+
+    storage = get_storage()
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            storage.delete(path)
+    # FileSystemStorage leaves the package's (now empty) folder behind: remove it too.
+    try:
+        folder = storage.path(f"content/{package_uuid}")
+    except NotImplementedError:
+        return
+    with contextlib.suppress(OSError):
+        os.rmdir(folder)
+    with contextlib.suppress(OSError):
+        os.rmdir(os.path.dirname(folder))
+
+
+def recover(directory: Path | None = None) -> int:
+    """Clean up after crashed restores: for each journal no live restore holds, delete its files unless
+    its learning package committed, then the journal and spool. Returns how many journals it settled."""
+    from openedx_content.models_api import LearningPackage
+
+    folder = directory or journal_dir()
+    if not folder.is_dir():
+        return 0
+    settled = 0
+    for journal in sorted(folder.glob("*.journal")):
+        with open(journal, encoding="utf-8") as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a restore in progress
+            entries = [json.loads(line) for line in fh if line.strip().endswith("}")]
+            if not entries or "package_uuid" not in entries[0]:
+                continue
+            head = entries[0]
+            committed = LearningPackage.objects.using(head.get("using", "default")).filter(
+                uuid=head["package_uuid"]
+            ).exists()
+            if not committed:
+                _delete_paths([e["path"] for e in entries[1:] if "path" in e], head["package_uuid"])
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(folder / f"{head['package_uuid']}.spool")
+            os.unlink(journal)
+            settled += 1
+    return settled
+
