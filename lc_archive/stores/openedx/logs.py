@@ -79,7 +79,8 @@ class EntityState:
         """Insert every ``EntityListRow`` and version dependency (the unpinned children)."""
         from openedx_content.models_api import EntityListRow, PublishableEntityVersionDependency
 
-        rows, deps = [], {}
+        rows: list[tuple[int, int, int, int | None]] = []
+        deps: dict[int, list[int]] = {}
         for elist, order, ref, pin, vid in self._children:
             child = self.ids.get(ref)
             if child is None:
@@ -90,7 +91,7 @@ class EntityState:
                 deps.setdefault(vid, []).append(child)
         self._children = []
         insert_values(EntityListRow, ["entity_list", "order_num", "entity", "entity_version"], rows, using)
-        dep_rows = []
+        dep_rows: list[tuple[int, int]] = []
         for vid, entities in deps.items():
             self.graph.set_deps(vid, entities)
             dep_rows.extend((vid, e) for e in dict.fromkeys(entities))
@@ -108,7 +109,7 @@ class _Event:
 class LogWriter:
     """Writes the draft change log, the publish logs and the Draft/Published pointers."""
 
-    def __init__(self, using: str, package_id: int, state: EntityState, users: UserResolver,
+    def __init__(self, using: str, package_id: int, state: EntityState, users: UserResolver, *,
                  restorer: int | None, now: datetime) -> None:
         self._using, self._lp, self._state, self._users = using, package_id, state, users
         self._restorer, self._now = restorer, now
@@ -169,7 +170,7 @@ class LogWriter:
     # -- publishes -----------------------------------------------------------------------------------
 
     def _write_publishes(self) -> None:
-        from openedx_content.models_api import PublishLog, PublishLogRecord, PublishSideEffect, Published
+        from openedx_content.models_api import Published, PublishLog, PublishLogRecord, PublishSideEffect
 
         state, branch = self._state, Branch(self._state.graph)
         self._users.resolve(e.published_by for e in self._events)
@@ -197,7 +198,7 @@ class LogWriter:
             logs.append((PublishLog(learning_package_id=self._lp, message="", published_at=self._now,
                                     published_by_id=self._restorer), apply_log(branch, catch_up)))
         log_ids = create_with_ids(PublishLog, [log for log, _ in logs], self._using)
-        effects = []
+        effects: list[tuple[int | None, int | None]] = []
         for log_id, (_, result) in zip(log_ids, logs, strict=True):
             self._save_records(PublishLogRecord, result, {"publish_log_id": log_id}, publish=True)
             effects.extend((c.db_id, e.db_id) for c, e in result.effects)
@@ -208,7 +209,8 @@ class LogWriter:
     def _event_records(self, event: _Event) -> tuple[list[LogRecord], list[LogRecord]]:
         """An event's entries as records: the direct changes, and the pure side effects it lists."""
         state = self._state
-        originals, side = [], []
+        originals: list[LogRecord] = []
+        side: list[LogRecord] = []
         for ref, old, new in event.entries:
             eid = state.ids.get(ref)
             if eid is None:

@@ -42,7 +42,7 @@ def journal_dir() -> Path:
     from django.conf import settings
 
     configured = getattr(settings, "LC_ARCHIVE_MEDIA_JOURNAL_DIR", None)
-    return Path(configured or os.path.join(tempfile.gettempdir(), "lc-archive-openedx-journal"))
+    return Path(configured) if configured else Path(tempfile.gettempdir()) / "lc-archive-openedx-journal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +92,11 @@ class MediaJournal:
         self._dir = directory or journal_dir()
         self._dir.mkdir(parents=True, exist_ok=True)
         self.path = self._dir / f"{package_uuid}.journal"
-        self._journal = open(self.path, "x", encoding="utf-8")  # noqa: SIM115 (closed by commit/rollback)
+        self._journal = self.path.open("x", encoding="utf-8")
         fcntl.flock(self._journal.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._append({"package_uuid": package_uuid, "using": using})
-        self._spool = open(self._dir / f"{package_uuid}.spool", "w+b")  # noqa: SIM115
+        self._spool_path = self._dir / f"{package_uuid}.spool"
+        self._spool = self._spool_path.open("w+b")
         self._blobs: dict[str, _Spooled] = {}
         self._written: list[str] = []
         self._stored: set[str] = set()
@@ -180,9 +181,8 @@ class MediaJournal:
         if remove_files:
             _delete_paths(self._written, self._uuid)
         self._spool.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._spool.name)
-        os.unlink(self.path)
+        self._spool_path.unlink(missing_ok=True)
+        self.path.unlink()
         self._journal.close()
 
     def _append(self, entry: dict[str, str]) -> None:
@@ -200,13 +200,12 @@ def _delete_paths(paths: Iterable[str], package_uuid: str) -> None:
             storage.delete(path)
     # FileSystemStorage leaves the package's (now empty) folder behind: remove it too.
     try:
-        folder = storage.path(f"content/{package_uuid}")
+        folder = Path(storage.path(f"content/{package_uuid}"))
     except NotImplementedError:
         return
-    with contextlib.suppress(OSError):
-        os.rmdir(folder)
-    with contextlib.suppress(OSError):
-        os.rmdir(os.path.dirname(folder))
+    for empty in (folder, folder.parent):
+        with contextlib.suppress(OSError):
+            empty.rmdir()
 
 
 def recover(directory: Path | None = None) -> int:
@@ -219,7 +218,7 @@ def recover(directory: Path | None = None) -> int:
         return 0
     settled = 0
     for journal in sorted(folder.glob("*.journal")):
-        with open(journal, encoding="utf-8") as fh:
+        with journal.open(encoding="utf-8") as fh:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -233,9 +232,8 @@ def recover(directory: Path | None = None) -> int:
             ).exists()
             if not committed:
                 _delete_paths([e["path"] for e in entries[1:] if "path" in e], head["package_uuid"])
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(folder / f"{head['package_uuid']}.spool")
-            os.unlink(journal)
+            (folder / f"{head['package_uuid']}.spool").unlink(missing_ok=True)
+            journal.unlink()
             settled += 1
     return settled
 

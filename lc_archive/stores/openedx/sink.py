@@ -61,7 +61,7 @@ def open_sink(
             lp.save(using=using, force_insert=True)
             journal = MediaJournal(str(lp.uuid), using)
             users = UserResolver(using, emails)
-            sink = OpenedxSink(using, lp.id, journal, users, users.id_of(user), now or datetime.now(UTC))
+            sink = OpenedxSink(using, lp.id, journal, users, restorer=users.id_of(user), now=now or datetime.now(UTC))
             fault_point("openedx.begin")
             yield sink
             sink.finish()
@@ -140,7 +140,7 @@ class _Types:
 class OpenedxSink(PackageSink):
     """Writes one new package into openedx-core's tables inside :func:`open_sink`'s transaction."""
 
-    def __init__(self, using: str, package_id: int, journal: MediaJournal, users: UserResolver,
+    def __init__(self, using: str, package_id: int, journal: MediaJournal, users: UserResolver, *,
                  restorer: int | None, now: datetime) -> None:
         self._using = using
         self._lp = package_id
@@ -151,7 +151,7 @@ class OpenedxSink(PackageSink):
         self._collections: list[tuple[int, str, int | None]] = []
         self._payloads = 0
         self.state = EntityState()
-        self._logs = LogWriter(using, package_id, self.state, users, restorer, now)
+        self._logs = LogWriter(using, package_id, self.state, users, restorer=restorer, now=now)
         self._notes: list[str] = []
 
     @property
@@ -217,8 +217,9 @@ class OpenedxSink(PackageSink):
                                      created=v.created, created_by_id=self._users.id_of(v.created_by))
             for e, v in owners
         ], self._using)  # fmt: skip
-        cvs, cvm_pending = [], []
-        cont_owners = []
+        cvs: list[Any] = []
+        cvm_pending: list[tuple[int, datetime, Any]] = []
+        cont_owners: list[tuple[EntityRecord, Any, int]] = []
         for (e, v), vid in zip(owners, vids, strict=True):
             self.state.add_version(e.ref, v.number, vid)
             if e.kind == COMPONENT:
@@ -246,7 +247,7 @@ class OpenedxSink(PackageSink):
 
         journal = self._journal
         new: list[tuple[tuple[int, str], Any]] = []
-        for vid, created, m in pending:
+        for _vid, created, m in pending:
             if not journal.has(m.sha256):
                 raise StoreError(f"media {m.path!r}: blob {m.sha256} was never stored")
             key = (self._types.media(m.media_type), journal.digest(m.sha256))
