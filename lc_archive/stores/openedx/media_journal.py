@@ -35,14 +35,19 @@ _CHUNK = 256 * 1024
 
 
 def journal_dir() -> Path:
-    """Where journals live: ``settings.LC_ARCHIVE_MEDIA_JOURNAL_DIR``, else a folder in the temp dir.
-
-    Sites should point it at a persistent local folder (a reboot may empty the temp dir).
-    """
+    """Where journals live: ``settings.LC_ARCHIVE_MEDIA_JOURNAL_DIR`` if set; for a file-system media
+    storage, a folder beside it (``<location>.lc-archive-journal``: persistent, same file system, one per
+    storage); else a folder in the temp dir."""
     from django.conf import settings
+    from openedx_content.applets.media.models import get_storage
 
     configured = getattr(settings, "LC_ARCHIVE_MEDIA_JOURNAL_DIR", None)
-    return Path(configured) if configured else Path(tempfile.gettempdir()) / "lc-archive-openedx-journal"
+    if configured:
+        return Path(configured)
+    location = getattr(get_storage(), "location", None)
+    if location:
+        return Path(str(location).rstrip("/") + ".lc-archive-journal")
+    return Path(tempfile.gettempdir()) / "lc-archive-openedx-journal"
 
 
 @dataclass(frozen=True, slots=True)
