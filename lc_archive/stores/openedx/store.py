@@ -7,7 +7,6 @@ openedx-core's own models (:mod:`.source`); writing a package is :mod:`.sink`'s.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
@@ -29,6 +28,12 @@ class OpenedxStore(ListedStore):
         database_settings(alias)
         self.alias = alias
         self.url: str = f"openedx:{alias}"
+        self.restored_by: str | None = None
+        """Username of who restores (a restore's draft change log and catch-up publish name them)."""
+        self.author_emails: dict[str, str] = {}
+        """E-mail addresses for archive user names (users are matched by username, then e-mail)."""
+        self.last_warnings: list[str] = []
+        """What the last :meth:`write` could not keep exactly (unknown users, plugin payloads)."""
 
     def package_refs(self) -> list[str]:
         """Every package_ref of the database, in code-point order."""
@@ -61,12 +66,19 @@ class OpenedxStore(ListedStore):
                 transaction.set_rollback(True, using=self.alias)  # a read never commits anything
 
     def write(self, package: PackageRecord) -> AbstractContextManager[PackageSink]:
-        """Create a package and fill it in one ``transaction.atomic`` (see :meth:`Store.write`)."""
-        if importlib.util.find_spec(f"{__package__}.sink") is None:
-            raise StoreError("restore into openedx-core is not available yet")
-        from .sink import open_sink  # type: ignore[import-not-found,unused-ignore]
+        """Create a package and fill it in one ``transaction.atomic`` (see :meth:`Store.write`);
+        :attr:`restored_by` is recorded as the restorer, :attr:`last_warnings` says what was not kept."""
+        return self._write(package)
 
-        return open_sink(package, using=self.alias)  # type: ignore[no-any-return,unused-ignore]
+    @contextmanager
+    def _write(self, package: PackageRecord) -> Iterator[PackageSink]:
+        from .sink import open_sink
+
+        self.last_warnings = []
+        with _database_errors(), open_sink(package, using=self.alias, user=self.restored_by,
+                                           emails=self.author_emails) as sink:
+            yield sink
+        self.last_warnings = sink.warnings
 
     def close(self) -> None:
         """Close this thread's connection to the database (Django opens a new one when needed)."""
