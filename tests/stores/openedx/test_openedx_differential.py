@@ -99,7 +99,7 @@ class _History:
         return [
             PublishLogRecord(_t(200), "ann", "first", tuple(first)),
             PublishLogRecord(_t(300), "bob", "second",
-                             (PublishLogEntry(c + "c1", 1, 2), PublishLogEntry(c + "c2", 1, 2), PublishLogEntry("u1", 1, 2))),
+                             tuple(PublishLogEntry(r, 1, 2) for r in (c + "c1", c + "c2", "u1"))),
             PublishLogRecord(_t(400), "ghost", "", (PublishLogEntry(c + "c3", 1, None),)),
             # c1 sits in u1 and u2, both in s1: openedx-core's walk skips the second path to s1
             PublishLogRecord(_t(420), "ann", "fourth", (PublishLogEntry(c + "c1", 2, 3),)),
