@@ -34,7 +34,7 @@ from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_measure
-from bench_peer import REF, Peer, find_peer, machine_id
+from bench_peer import Peer, find_peer, machine_id
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -3,7 +3,7 @@ signatures and results, so Studio's library backup and restore tasks can call lc
 
 Backups are written in the format ``settings.LC_ARCHIVE_FORMAT`` names (``v2`` by default: every
 version, pins, the publish log; ``v1`` for sites exchanging archives with plain openedx-core).
-See docs/openedx.md.
+Restores (:func:`load_learning_package`, from :mod:`.restore_api`) accept both. See docs/openedx.md.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from django.core.exceptions import ObjectDoesNotExist
 from ..errors import PackageNotFound
 from ..stores.openedx import OpenedxStore
 from ..usecases.backup import backup
+from .restore_api import load_learning_package
 from .settings import archive_format
 
-__all__ = ["LearningPackageNotFound", "create_zip_file"]
+__all__ = ["LearningPackageNotFound", "create_zip_file", "load_learning_package"]
 
 
 class LearningPackageNotFound(PackageNotFound, ObjectDoesNotExist):  # type: ignore[misc]

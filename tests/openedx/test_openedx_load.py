@@ -17,7 +17,8 @@ from support.openedx_db import OpenedxDb, any_user
 from support.openedx_rows import table_rows
 from support.v1kit import make_zip, tiny_members
 
-from lc_archive.openedx.restore_api import ERROR_HEADER, load_learning_package
+from lc_archive.openedx.api import load_learning_package
+from lc_archive.openedx.restore_api import ERROR_HEADER
 
 pytestmark = pytest.mark.peer
 KEYS = {"status", "log_file_error", "lp_restored_data", "backup_metadata"}
