@@ -15,7 +15,9 @@
    same three backups of the same library, loaded into a database of its own through the adapter's
    restore when it exists (otherwise reported as skipped).
 
-The restore half (adapter restore against ``lp_load``) is added under ``"restore"`` by its own section.
+4. **restore** (``bench_openedx_restore.py``): openedx-core's ``load_learning_package`` (``lp_load``) and
+   the adapter's restore (``lc-archive restore ZIP openedx:``, one whole process) of lp_dump's archive of
+   the same library, on SQLite (state checked with the peer's ``state``) and MariaDB; target >= 10x.
 Timings on this shared 2-core machine are noisy: medians of ``--repeat`` runs.
 """
 
@@ -205,6 +207,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--workdir", default=None, help="default: a folder in the temp dir, kept (the library is cached)")
     p.add_argument("--no-mysql", action="store_true", help="skip the MariaDB run")
+    p.add_argument("--no-restore", action="store_true", help="skip the restore half")
     args = p.parse_args(argv)
     workdir = Path(args.workdir or Path(tempfile.gettempdir()) / "lc-archive-bench-openedx")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -219,6 +222,13 @@ def main(argv: list[str]) -> int:
     if not args.no_mysql:
         print("backups on MariaDB...", flush=True)
         report["backup"]["mariadb"] = _mariadb(workdir, args.repeat)
+    if not args.no_restore:
+        from bench_openedx_restore import Peer, restore_half
+
+        print("restores (lp_load, then the adapter on SQLite and MariaDB)...", flush=True)
+        report["restore"] = restore_half(Peer(PEER_DIR, PEER_PYTHON), workdir / "restore", args.components,
+                                         args.seed, lib={"db": db, "zip": workdir / "lp_dump-0.zip"},
+                                         repeats=args.repeat, mysql=not args.no_mysql)  # fmt: skip
     report["machine"]["load_avg_end"] = os.getloadavg()
     out = Path(args.out)
     if out.exists():  # keep the other half's sections (the restore figures)
@@ -230,6 +240,12 @@ def main(argv: list[str]) -> int:
     print(f"SQLite: lp_dump {sqlite['lp_dump']['wall_s']} s; v1 {sqlite['v1']['wall_s']} s "
           f"(x{sqlite['speedup_v1']}), v2 {sqlite['v2']['wall_s']} s (x{sqlite['speedup_v2']}); peak RSS "
           f"v1 {sqlite['v1']['peak_rss_mb']} / v2 {sqlite['v2']['peak_rss_mb']} MiB -> {out}")
+    if "restore" in report:
+        r = report["restore"]
+        ours = r["lc_archive_sqlite"]
+        print(f"restore: lp_load {r['lp_load'].get('wall_s')} s; adapter {ours['wall_s']} s whole process "
+              f"(x{r['ratio']}), peak RSS {ours['peak_rss_mb']} MiB, state identical {ours['state_identical']}"
+              + (f"; MariaDB {r['lc_archive_mariadb']['wall_s']} s" if "lc_archive_mariadb" in r else ""))
     return 0
 
 

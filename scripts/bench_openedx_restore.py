@@ -132,10 +132,15 @@ def mysql_restore(peer_dir: Path, lib: dict[str, Path], work: Path, url: str) ->
 
 
 def restore_half(peer: Peer, work: Path, n: int, seed: int, *, lib: dict[str, Path] | None = None,
-                 repeats: int = 1, fresh: bool = False) -> dict[str, Any]:
-    """The whole restore half: the report's ``restore`` section."""
+                 repeats: int = 1, fresh: bool = False, mysql: bool = True) -> dict[str, Any]:
+    """The whole restore half: the report's ``restore`` section. ``lib`` is a library made already
+    (``db``: the peer's SQLite file, ``zip``: openedx-core's archive of it); otherwise one is made."""
     work.mkdir(parents=True, exist_ok=True)
-    lib = lib or library(peer, work, n, seed, fresh=fresh)
+    if lib is None:
+        lib = library(peer, work, n, seed, fresh=fresh)
+    elif "state" not in lib:
+        lib = {**lib, "state": work / "state-source.json"}
+        peer.state(lib["db"], lib["state"])
     print("  openedx-core: load_learning_package ...", flush=True)
     theirs_db = work / "lp_load.sqlite3"
     theirs = peer.load(lib["zip"], theirs_db)
@@ -151,7 +156,7 @@ def restore_half(peer: Peer, work: Path, n: int, seed: int, *, lib: dict[str, Pa
     report["targets_met"] = bool(report["ratio"] and report["ratio"] >= TARGET_RATIO
                                  and ours["peak_rss_mb"] <= TARGET_RSS_MB and ours["state_identical"])
     url = os.environ.get("LC_ARCHIVE_MYSQL_URL")
-    if url:
+    if url and mysql:
         print("  lc-archive: restore into openedx-core (MariaDB) ...", flush=True)
         report["lc_archive_mariadb"] = mysql_restore(peer.dir, lib, work, url)
     return report
