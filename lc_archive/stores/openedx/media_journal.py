@@ -149,26 +149,32 @@ class MediaJournal:
 
     # -- storage -------------------------------------------------------------------------------------
 
-    def store_file(self, sha256: str) -> str:
-        """Write a spooled blob to openedx-core's media storage (once); return its storage path."""
+    def store_files(self, shas: Iterable[str]) -> None:
+        """Write spooled blobs to openedx-core's media storage (each once): their paths go into the
+        journal first (one fsync for the lot), then the files into the storage."""
         from django.core.files import File
         from openedx_content.applets.media.models import get_storage
 
-        blob = self._blobs[sha256]
-        path = f"content/{self._uuid}/{blob.digest}"
-        if path in self._stored:
-            return path
-        storage = get_storage()
-        self._append({"path": path})
-        self._written.append(path)
+        todo: dict[str, _Spooled] = {}
+        for sha in shas:
+            blob = self._blobs[sha]
+            path = f"content/{self._uuid}/{blob.digest}"
+            if path not in self._stored and path not in todo:
+                todo[path] = blob
+        if not todo:
+            return
+        for path in todo:
+            self._journal.write(json.dumps({"path": path}) + "\n")
+        self._sync()
+        self._written.extend(todo)
         self._spool.flush()
-        window = _Range(self._spool, blob.offset, blob.size)
-        saved = storage.save(path, File(window, name=path))
-        if saved != path:  # the storage renamed it: the path was taken (never for a new package uuid)
-            self._written.append(saved)
-            raise StoreError(f"media storage already holds {path!r}")
-        self._stored.add(path)
-        return path
+        storage = get_storage()
+        for path, blob in todo.items():
+            saved = storage.save(path, File(_Range(self._spool, blob.offset, blob.size), name=path))
+            if saved != path:  # the storage renamed it: the path was taken (never for a new package uuid)
+                self._written.append(saved)
+                raise StoreError(f"media storage already holds {path!r}")
+            self._stored.add(path)
 
     # -- the end -------------------------------------------------------------------------------------
 
@@ -192,6 +198,9 @@ class MediaJournal:
 
     def _append(self, entry: dict[str, str]) -> None:
         self._journal.write(json.dumps(entry) + "\n")
+        self._sync()
+
+    def _sync(self) -> None:
         self._journal.flush()
         os.fsync(self._journal.fileno())
 

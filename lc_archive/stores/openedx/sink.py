@@ -247,6 +247,7 @@ class OpenedxSink(PackageSink):
 
         journal = self._journal
         new: list[tuple[tuple[int, str], Any]] = []
+        files: list[str] = []
         for _vid, created, m in pending:
             if not journal.has(m.sha256):
                 raise StoreError(f"media {m.path!r}: blob {m.sha256} was never stored")
@@ -255,10 +256,11 @@ class OpenedxSink(PackageSink):
                 continue
             self._media[key] = -1
             if m.has_file:
-                journal.store_file(m.sha256)
+                files.append(m.sha256)
             new.append((key, Media(learning_package_id=self._lp, media_type_id=key[0], hash_digest=key[1],
                                    created=created, size=journal.size(m.sha256),
                                    text=journal.text(m.sha256) if m.has_text else None, has_file=m.has_file)))
+        journal.store_files(files)
         for (key, _), mid in zip(new, create_with_ids(Media, [obj for _, obj in new], self._using), strict=True):
             self._media[key] = mid
         rows = [(vid, self._media[(self._types.media(m.media_type), journal.digest(m.sha256))], m.path)
