@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from ...domain import ChildRecord, EntityRecord, PublishLogRecord
 from ...errors import StoreError
-from .bulk_rows import create_with_ids, insert_values
+from .bulk_rows import insert_rows, insert_values
 from .side_effects import Branch, DependencyGraph, LogRecord, LogResult, apply_log
 from .users import UserResolver
 
@@ -147,9 +148,9 @@ class LogWriter:
                 originals.append(LogRecord(eid, None, target))
         result = apply_log(branch, originals)
         if result.records:
-            log = DraftChangeLog(learning_package_id=self._lp, changed_at=self._now, changed_by_id=self._restorer)
-            log_id = create_with_ids(DraftChangeLog, [log], self._using)[0]
-            self._save_records(DraftChangeLogRecord, result, {"draft_change_log_id": log_id})
+            log = {"learning_package": self._lp, "changed_at": self._now, "changed_by": self._restorer}
+            log_id = insert_rows(DraftChangeLog, [log], self._using)[0]
+            self._save_records(DraftChangeLogRecord, result, {"draft_change_log": log_id})
             insert_values(DraftSideEffect, ["cause", "effect"],
                           [(c.db_id, e.db_id) for c, e in result.effects], self._using)  # fmt: skip
         rows = []
@@ -159,12 +160,12 @@ class LogWriter:
         insert_values(Draft, ["entity", "version", "draft_log_record"], rows, self._using)
 
     def _save_records(self, model: object, result: LogResult, fields: dict[str, int], publish: bool = False) -> None:
-        objs = []
+        rows = []
         for r in result.records:
             extra = {"direct": r.direct} if publish else {}
-            objs.append(model(entity_id=r.entity, old_version_id=r.old, new_version_id=r.new,  # type: ignore[operator]
-                              dependencies_hash_digest=r.digest, **fields, **extra))
-        for r, rid in zip(result.records, create_with_ids(model, objs, self._using), strict=True):
+            rows.append({"entity": r.entity, "old_version": r.old, "new_version": r.new,
+                         "dependencies_hash_digest": r.digest, **fields, **extra})
+        for r, rid in zip(result.records, insert_rows(model, rows, self._using), strict=True):
             r.db_id = rid
 
     # -- publishes -----------------------------------------------------------------------------------
@@ -174,15 +175,14 @@ class LogWriter:
 
         state, branch = self._state, Branch(self._state.graph)
         self._users.resolve(e.published_by for e in self._events)
-        logs: list[tuple[PublishLog, LogResult]] = []
+        logs: list[tuple[dict[str, Any], LogResult]] = []
         for event in self._events:
             originals, side = self._event_records(event)
             result = apply_log(branch, originals)
             present = {r.entity for r in result.records}
             result.records.extend(r for r in side if r.entity not in present)
-            logs.append((PublishLog(learning_package_id=self._lp, message=event.message,
-                                    published_at=event.published_at,
-                                    published_by_id=self._users.id_of(event.published_by)), result))
+            logs.append(({"learning_package": self._lp, "message": event.message, "published_at": event.published_at,
+                          "published_by": self._users.id_of(event.published_by)}, result))
         targets, catch_up = {}, []
         for eid in state.order:
             p = state.pointers[eid]
@@ -195,12 +195,12 @@ class LogWriter:
             if eid not in branch.version or branch.version[eid] != target:
                 catch_up.append(LogRecord(eid, branch.version.get(eid), target, direct=True))
         if catch_up:
-            logs.append((PublishLog(learning_package_id=self._lp, message="", published_at=self._now,
-                                    published_by_id=self._restorer), apply_log(branch, catch_up)))
-        log_ids = create_with_ids(PublishLog, [log for log, _ in logs], self._using)
+            logs.append(({"learning_package": self._lp, "message": "", "published_at": self._now,
+                          "published_by": self._restorer}, apply_log(branch, catch_up)))
+        log_ids = insert_rows(PublishLog, [log for log, _ in logs], self._using)
         effects: list[tuple[int | None, int | None]] = []
         for log_id, (_, result) in zip(log_ids, logs, strict=True):
-            self._save_records(PublishLogRecord, result, {"publish_log_id": log_id}, publish=True)
+            self._save_records(PublishLogRecord, result, {"publish_log": log_id}, publish=True)
             effects.extend((c.db_id, e.db_id) for c, e in result.effects)
         insert_values(PublishSideEffect, ["cause", "effect"], effects, self._using)
         rows = [(eid, target, branch.record[eid].db_id) for eid, target in targets.items()]

@@ -20,7 +20,7 @@ from ...domain import COMPONENT, CollectionRecord, EntityRecord, PackageRecord, 
 from ...errors import PackageExists, StoreError
 from ...faults import fault_point
 from ..base import PackageSink
-from .bulk_rows import create_with_ids, insert_values
+from .bulk_rows import insert_rows, insert_values
 from .logs import EntityState, LogWriter
 from .media_journal import MediaJournal, recover
 from .users import UserResolver
@@ -152,6 +152,7 @@ class OpenedxSink(PackageSink):
         self._payloads = 0
         self.state = EntityState()
         self._logs = LogWriter(using, package_id, self.state, users, restorer=restorer, now=now)
+        self._now = now
         self._notes: list[str] = []
 
     @property
@@ -178,26 +179,27 @@ class OpenedxSink(PackageSink):
         for e in batch:
             if e.ref in state.ids:
                 raise StoreError(f"duplicate entity ref {e.ref!r}")
-        ids = create_with_ids(PublishableEntity, [
-            PublishableEntity(learning_package_id=self._lp, entity_ref=e.ref, created=e.created,
-                              created_by_id=self._users.id_of(e.created_by), can_stand_alone=e.can_stand_alone)
+        ids = insert_rows(PublishableEntity, [
+            {"learning_package": self._lp, "entity_ref": e.ref, "created": e.created,
+             "created_by": self._users.id_of(e.created_by), "can_stand_alone": e.can_stand_alone}
             for e in batch
         ], self._using)  # fmt: skip
-        components, containers = [], []
+        components: list[dict[str, Any]] = []
+        containers: list[dict[str, Any]] = []
         subclass_rows: dict[Any, list[tuple[int]]] = {}
         for e, eid in zip(batch, ids, strict=True):
             state.add_entity(e, eid)
             if e.kind == COMPONENT:
-                components.append(Component(publishable_entity_id=eid, learning_package_id=self._lp,
-                                            component_type_id=self._types.component(e.namespace, e.type),
-                                            component_code=e.code))  # fmt: skip
+                components.append({"publishable_entity": eid, "learning_package": self._lp,
+                                   "component_type": self._types.component(e.namespace, e.type),
+                                   "component_code": e.code})  # fmt: skip
             else:
                 type_id, cls, _ = self._types.container(e.type, e.ref)
-                containers.append(Container(publishable_entity_id=eid, learning_package_id=self._lp,
-                                            container_type_id=type_id, container_code=e.code))  # fmt: skip
+                containers.append({"publishable_entity": eid, "learning_package": self._lp,
+                                   "container_type": type_id, "container_code": e.code})  # fmt: skip
                 subclass_rows.setdefault(cls, []).append((eid,))
-        create_with_ids(Component, components, self._using)
-        create_with_ids(Container, containers, self._using)
+        insert_rows(Component, components, self._using)
+        insert_rows(Container, containers, self._using)
         for cls, rows in subclass_rows.items():
             insert_values(cls, ["container"], rows, self._using)
         fault_point("openedx.entity_rows")
@@ -212,32 +214,32 @@ class OpenedxSink(PackageSink):
         )
 
         owners = [(e, v) for e in batch for v in e.versions]
-        vids = create_with_ids(PublishableEntityVersion, [
-            PublishableEntityVersion(entity_id=self.state.ids[e.ref], version_num=v.number, title=v.title,
-                                     created=v.created, created_by_id=self._users.id_of(v.created_by))
+        vids = insert_rows(PublishableEntityVersion, [
+            {"entity": self.state.ids[e.ref], "version_num": v.number, "title": v.title, "created": v.created,
+             "created_by": self._users.id_of(v.created_by)}
             for e, v in owners
         ], self._using)  # fmt: skip
-        cvs: list[Any] = []
+        cvs: list[dict[str, Any]] = []
         cvm_pending: list[tuple[int, datetime, Any]] = []
         cont_owners: list[tuple[EntityRecord, Any, int]] = []
         for (e, v), vid in zip(owners, vids, strict=True):
             self.state.add_version(e.ref, v.number, vid)
             if e.kind == COMPONENT:
-                cvs.append(ComponentVersion(publishable_entity_version_id=vid, component_id=self.state.ids[e.ref]))
+                cvs.append({"publishable_entity_version": vid, "component": self.state.ids[e.ref]})
                 cvm_pending.extend((vid, v.created, m) for m in v.media)
             else:
                 cont_owners.append((e, v, vid))
-        create_with_ids(ComponentVersion, cvs, self._using)
+        insert_rows(ComponentVersion, cvs, self._using)
         self._add_media(cvm_pending)
-        elists = create_with_ids(EntityList, [EntityList() for _ in cont_owners], self._using)
+        elists = insert_rows(EntityList, [{} for _ in cont_owners], self._using)
         cont_versions = []
         subclass_rows: dict[Any, list[tuple[int]]] = {}
         for (e, v, vid), elid in zip(cont_owners, elists, strict=True):
-            cont_versions.append(ContainerVersion(publishable_entity_version_id=vid,
-                                                  container_id=self.state.ids[e.ref], entity_list_id=elid))
+            cont_versions.append({"publishable_entity_version": vid, "container": self.state.ids[e.ref],
+                                  "entity_list": elid})
             subclass_rows.setdefault(self._types.container(e.type, e.ref)[2], []).append((vid,))
             self.state.add_children(e.ref, vid, elid, v.children)
-        create_with_ids(ContainerVersion, cont_versions, self._using)
+        insert_rows(ContainerVersion, cont_versions, self._using)
         for cls, rows in subclass_rows.items():
             insert_values(cls, ["container_version"], rows, self._using)
         fault_point("openedx.version_rows")
@@ -246,7 +248,7 @@ class OpenedxSink(PackageSink):
         from openedx_content.models_api import ComponentVersionMedia, Media
 
         journal = self._journal
-        new: list[tuple[tuple[int, str], Any]] = []
+        new: list[tuple[tuple[int, str], dict[str, Any]]] = []
         files: list[str] = []
         for _vid, created, m in pending:
             if not journal.has(m.sha256):
@@ -257,11 +259,11 @@ class OpenedxSink(PackageSink):
             self._media[key] = -1
             if m.has_file:
                 files.append(m.sha256)
-            new.append((key, Media(learning_package_id=self._lp, media_type_id=key[0], hash_digest=key[1],
-                                   created=created, size=journal.size(m.sha256),
-                                   text=journal.text(m.sha256) if m.has_text else None, has_file=m.has_file)))
+            new.append((key, {"learning_package": self._lp, "media_type": key[0], "hash_digest": key[1],
+                              "created": created, "size": journal.size(m.sha256),
+                              "text": journal.text(m.sha256) if m.has_text else None, "has_file": m.has_file}))
         journal.store_files(files)
-        for (key, _), mid in zip(new, create_with_ids(Media, [obj for _, obj in new], self._using), strict=True):
+        for (key, _), mid in zip(new, insert_rows(Media, [row for _, row in new], self._using), strict=True):
             self._media[key] = mid
         rows = [(vid, self._media[(self._types.media(m.media_type), journal.digest(m.sha256))], m.path)
                 for vid, _, m in pending]
@@ -273,14 +275,12 @@ class OpenedxSink(PackageSink):
 
         for batch in batched(collections, _BATCH):
             self._users.resolve(c.created_by for c in batch)
-            objs = [Collection(learning_package_id=self._lp, collection_code=c.code, title=c.title,
-                               description=c.description, enabled=c.enabled,
-                               created_by_id=self._users.id_of(c.created_by))
+            rows = [{"learning_package": self._lp, "collection_code": c.code, "title": c.title,
+                     "description": c.description, "enabled": c.enabled, "created_by": self._users.id_of(c.created_by),
+                     "created": c.created, "modified": c.modified}  # auto_now fields, given the archive's times
                     for c in batch]  # fmt: skip
-            ids = create_with_ids(Collection, objs, self._using)
+            ids = insert_rows(Collection, rows, self._using)
             for c, cid in zip(batch, ids, strict=True):
-                # created/modified are auto_now fields: set the archive's times with an UPDATE
-                Collection.objects.using(self._using).filter(id=cid).update(created=c.created, modified=c.modified)
                 creator = self._users.id_of(c.created_by)
                 self._collections.extend((cid, ref, creator) for ref in dict.fromkeys(c.members))
             fault_point("openedx.collections")
@@ -302,12 +302,12 @@ class OpenedxSink(PackageSink):
         fault_point("openedx.children")
         self._logs.write()
         fault_point("openedx.logs")
-        objs = []
+        rows = []
         for cid, ref, creator in self._collections:
             eid = self.state.ids.get(ref)
             if eid is None:
                 raise StoreError(f"collection member {ref!r} is not an entity of this package")
-            objs.append(CollectionPublishableEntity(collection_id=cid, entity_id=eid, created_by_id=creator))
-        create_with_ids(CollectionPublishableEntity, objs, self._using)
+            rows.append({"collection": cid, "entity": eid, "created_by": creator, "created": self._now})
+        insert_rows(CollectionPublishableEntity, rows, self._using)
         self._notes.extend(self._logs.notes)
 
