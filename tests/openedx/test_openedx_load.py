@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.make_hostile import hostile_cases, write_cases
+from support.hostile import hostile_cases, write_cases
 from support.openedx_db import OpenedxDb, any_user
 from support.openedx_rows import table_rows
 from support.v1kit import make_zip, tiny_members

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.make_hostile import hostile_cases, write_cases
+from support.hostile import hostile_cases, write_cases
 from support.openedx_db import OpenedxDb
 from support.openedx_rows import table_rows
 
