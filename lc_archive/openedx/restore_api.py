@@ -101,7 +101,7 @@ def _load(path: str, package_ref: str | None, user: Any | None, *, dry_run: bool
                     store.author_emails = {plan.meta.created_by: plan.meta.created_by_email}
                 p = plan.package
                 write_plan(reader, plan, store, PackageRecord(target, p.title, p.description, p.created, p.updated))
-                warnings.extend(store.last_warnings)
+                warnings.extend(f"warning: {w}" for w in store.last_warnings)
                 package_id = _package_id(store.alias, target)
         for w in warnings:
             logger.warning("lc-archive: restoring %s as %s: %s", path, target, escape_controls(w))

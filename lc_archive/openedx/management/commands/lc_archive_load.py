@@ -45,7 +45,7 @@ class Command(BaseCommand):  # type: ignore[misc]
         if result["status"] == "error":
             raise CommandError(result["log_file_error"].getvalue().rstrip("\n"))
         for warning in outcome.warnings:
-            self.stderr.write(f"warning: {escape_controls(warning)}")
+            self.stderr.write(escape_controls(warning))
         data = result["lp_restored_data"]
         counts = ", ".join(f"{data[k]} {k[4:]}" for k in ("num_components", "num_units", "num_subsections",
                                                          "num_sections", "num_collections"))

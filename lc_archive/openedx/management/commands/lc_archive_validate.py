@@ -38,7 +38,7 @@ class Command(BaseCommand):  # type: ignore[misc]
         except (LcArchiveError, OSError) as exc:
             raise CommandError(f"{file_name}: {escape_controls(str(exc))}") from exc
         for warning in summary.warnings:
-            self.stderr.write(f"warning: {escape_controls(warning)}")
+            self.stderr.write(escape_controls(str(warning)))
         types = ", ".join(f"{n} {escape_controls(t)}" for t, n in summary.types.items())
         self.stdout.write(self.style.SUCCESS(
             f"{file_name} is valid: {summary.format} format {summary.format_version}, package "
