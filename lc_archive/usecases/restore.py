@@ -175,7 +175,16 @@ def _into_url(url: str | os.PathLike[str], reader: ArchiveReader, plan: RestoreP
     again if the write fails.
     """
     from ..stores.sql import open_store
+    from ..stores.urls import OPENEDX_SCHEME
 
+    if isinstance(url, str) and url.startswith(OPENEDX_SCHEME):  # a live openedx-core database: it exists
+        from ..stores.urls import open_store as open_any
+
+        with open_any(url) as live:
+            _refuse_taken(live, target)
+            if not dry_run:
+                _write(reader, plan, live, target, progress)
+        return
     try:
         with open_store(url, create=False, upgrade=False) as existing:
             _refuse_taken(existing, target)
