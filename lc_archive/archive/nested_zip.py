@@ -17,7 +17,9 @@ same :class:`~lc_archive.archive.limits.Limits`:
    cap on text documents parsed in memory; 1 MiB by default, real grading modules are under 100 KB),
    at most :attr:`~Limits.max_media_size` bytes of Python in all, strict UTF-8 (a leading BOM is
    allowed), and it must compile as Python 3 (:func:`compile` to bytecode, which is what
-   ``zipimport`` does on import; nothing is executed). Python 2 code does not compile: that is an
+   ``zipimport`` does on import; nothing is executed), in a child process with a CPU cap per file
+   (:mod:`.source_check`: a source too costly to compile is refused), each distinct source once.
+   Python 2 code does not compile: that is an
    error, since codejail runs Python 3 and such a module could never be imported. A coding cookie
    naming another encoding is not honoured: the format requires UTF-8.
 
@@ -36,12 +38,13 @@ entry inside the zip when there is one.
 from __future__ import annotations
 
 import tempfile
-import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
 from ..errors import ArchiveInvalid, LcArchiveError
 from .limits import DEFAULT_LIMITS, Limits
+from .source_check import compile_sources
 from .zip_reader import ARCHIVE, ArchiveReader
 
 __all__ = ["NestedProblem", "NestedZip", "inspect_nested_zip", "is_importable_source", "source_limit"]
@@ -157,10 +160,12 @@ def _from_invalid(member: str, exc: ArchiveInvalid) -> list[NestedProblem]:
 
 def _check_members(reader: ArchiveReader, names: list[str], member: str, limits: Limits,
                    problems: list[NestedProblem]) -> None:
-    """Stream every file entry once (sizes and CRCs), and compile the Python sources."""
+    """Stream every file entry once (sizes and CRCs), and compile the Python sources (CPU-capped, each
+    distinct source once: :mod:`.source_check`)."""
     per_file = source_limit(limits)
     budget = limits.max_media_size  # total bytes of Python compiled
     over_budget = False
+    sources: list[str] = []
     for name in names:
         source = is_importable_source(name)
         size = reader.member(name).size
@@ -174,36 +179,32 @@ def _check_members(reader: ArchiveReader, names: list[str], member: str, limits:
                 over_budget = True
                 problems.append(NestedProblem(None, f"{member}: its Python source files total more than "
                                                     f"{limits.max_media_size} bytes; the rest are not checked"))
+        if source and not over_budget:
+            sources.append(name)
+            continue
         try:
-            if source and not over_budget:
-                data = reader.read_bytes(name, max_size=per_file)
-                message = _compile_problem(name, data)
-                if message is not None:
-                    problems.append(NestedProblem(name, f"{member}: {message}"))
-            else:
-                with reader.open(name) as stream:
-                    while stream.read(_CHUNK):
-                        pass
+            with reader.open(name) as stream:
+                while stream.read(_CHUNK):
+                    pass
         except ArchiveInvalid as exc:
             problems.extend(_from_invalid(member, exc))
+    for name, message in compile_sources(_texts(reader, sources, member, per_file, problems)):
+        if message is not None:
+            problems.append(NestedProblem(name, f"{member}: {message}"))
 
 
-def _compile_problem(name: str, data: bytes) -> str | None:
-    """Why ``data`` is not a UTF-8 Python 3 module, or None."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        return f"{name} is not UTF-8: line {line}: byte {data[exc.start]:#04x} at offset {exc.start}"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes and the like
-            compile(text, name, "exec", dont_inherit=True)
-    except SyntaxError as exc:  # IndentationError and TabError included
-        where = f"line {exc.lineno}: " if exc.lineno else ""
-        return f"{name} does not parse: {where}{exc.msg}"
-    except (RecursionError, MemoryError):
-        return f"{name} does not parse: too deeply nested"
-    except (ValueError, OverflowError, TypeError) as exc:
-        return f"{name} does not parse: {exc}"
-    return None
+def _texts(reader: ArchiveReader, names: list[str], member: str, per_file: int,
+           problems: list[NestedProblem]) -> Iterator[tuple[str, str]]:
+    """Each source as text, read when the compiler asks for it (not UTF-8 or unreadable: a problem)."""
+    for name in names:
+        try:
+            data = reader.read_bytes(name, max_size=per_file)
+        except ArchiveInvalid as exc:
+            problems.extend(_from_invalid(member, exc))
+            continue
+        try:
+            yield name, data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            problems.append(NestedProblem(name, f"{member}: {name} is not UTF-8: line {line}: byte "
+                                                f"{data[exc.start]:#04x} at offset {exc.start}"))

@@ -257,10 +257,13 @@ def _fail(args: argparse.Namespace | None, command: str | None, status: int, kin
 def _refused(args: argparse.Namespace, exc: ArchiveInvalid, status: int) -> int:
     """An archive refused: one line for one problem; else a count line, every error, the warnings grouped by
     kind (all with ``-v``)."""
+    omitted = [str(o) for o in exc.omitted]  # problems past the first 1,000: counted per kind
     if args.json:
-        write_json(envelope(args.command, exit=status, problems=exc.problems, refused=True))
+        document = envelope(args.command, exit=status, problems=exc.problems, refused=True)
+        document["notes"] = [*document["notes"], *omitted]
+        write_json(document)
         return status
-    if len(exc.problems) == 1:
+    if exc.count == 1:
         line(f"lc-archive: refused, nothing was written: {exc.problems[0]}", stderr=True)
         return status
     errors = [p for p in exc.problems if p.severity == "error"]
@@ -268,9 +271,11 @@ def _refused(args: argparse.Namespace, exc: ArchiveInvalid, status: int) -> int:
     split = f" ({len(errors)} error(s), {len(warnings)} warning(s))" if errors and warnings else (
         " (all warnings: --allow-warnings accepts them)" if not errors and args.command in ("validate", "verify")
         else "")
-    line(f"{len(exc.problems)} problem(s){split}; nothing was written:", stderr=True)
+    line(f"{exc.count} problem(s){split}; nothing was written:", stderr=True)
     for problem in errors:
         line(problem, stderr=True)
+    for text in omitted:
+        line(text, stderr=True)
     render(argparse.Namespace(json=False, quiet=False, verbose=args.verbose, command=args.command),
            Report(warnings=warnings))
     return status

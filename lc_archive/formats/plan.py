@@ -145,8 +145,6 @@ class RestorePlan:
     blob_bytes: int = 0
     """Total size of the distinct blobs."""
     collections: list[CollectionRecord] = field(default_factory=list)
-    publish_log: list[PublishLogRecord] = field(default_factory=list)
-    """Publish events, oldest first (v1 carries none)."""
     counts: Counter[str] = field(default_factory=Counter)
     """Entity counts per type (``xblock.v1:html``, ``unit``...), plus ``versions`` and ``media``."""
     notes: list[str] = field(default_factory=list)
@@ -156,6 +154,22 @@ class RestorePlan:
     warning_count: int = 0
     _entities: Spool[EntityRecord] = field(default_factory=Spool)
     _payloads: Spool[PayloadRecord] = field(default_factory=Spool)
+    _publish_log: Spool[PublishLogRecord] = field(default_factory=Spool)
+
+    def add_publish(self, event: PublishLogRecord) -> None:
+        """Append a publish event (oldest first) to its spool: a log may hold hundreds of thousands."""
+        self._publish_log.append(event)
+
+    @property
+    def publish_log(self) -> Iterator[PublishLogRecord]:
+        """The publish events, oldest first (v1 carries none), read back from the spool."""
+        for batch in self._publish_log.batches():
+            yield from batch
+
+    @property
+    def publish_count(self) -> int:
+        """Number of publish events in the plan."""
+        return self._publish_log.count
 
     def add_entity(self, entity: EntityRecord) -> None:
         """Append an entity record to the spool."""
@@ -178,9 +192,10 @@ class RestorePlan:
         """Number of plugin payloads in the plan."""
         return self._payloads.count
 
-    def add_warnings(self, problems: list[Problem]) -> None:
-        """Keep warnings (up to :data:`MAX_KEPT_WARNINGS`) and count them all."""
-        self.warning_count += len(problems)
+    def add_warnings(self, problems: list[Problem], count: int | None = None) -> None:
+        """Keep warnings (up to :data:`MAX_KEPT_WARNINGS`) and count them all (``count``: more than the
+        list holds, when it was capped)."""
+        self.warning_count += len(problems) if count is None else count
         room = MAX_KEPT_WARNINGS - len(self.warnings)
         if room > 0:
             self.warnings.extend(problems[:room])
@@ -198,7 +213,7 @@ class RestorePlan:
             origin_server=self.meta.origin_server, entities=self.entity_count,
             types=dict(sorted((k, v) for k, v in self.counts.items() if k not in ("versions", "media"))),
             versions=self.counts["versions"], media_files=self.counts["media"], collections=len(self.collections),
-            publish_events=len(self.publish_log), plugin_payloads=self.payload_count,
+            publish_events=self.publish_count, plugin_payloads=self.payload_count,
             distinct_blobs=len(self.blobs), blob_bytes=self.blob_bytes, notes=list(self.notes),
             warnings=list(self.warnings), warning_count=self.warning_count,
         )  # fmt: skip
@@ -207,6 +222,7 @@ class RestorePlan:
         """Delete the spools."""
         self._entities.close()
         self._payloads.close()
+        self._publish_log.close()
 
     def __enter__(self) -> RestorePlan:
         return self

@@ -22,9 +22,9 @@ from pydantic import BaseModel
 from ..archive.limits import Limits
 from ..archive.zip_reader import ArchiveReader
 from ..domain import CONTAINER, EntityRecord
-from ..errors import ArchiveInvalid, Problem
+from ..errors import ArchiveInvalid, Problem, ProblemList
 from ..parsing.documents import load_document
-from ..plugins.checks import check_component, child_problem
+from ..plugins.checks import CheckMemo, check_component, child_problem
 from ..plugins.payload_members import entity_lookup, read_payload_members
 from ..plugins.registry import Registry
 from .plan import RestorePlan
@@ -79,11 +79,14 @@ class ReadState:
     limits: Limits
     registry: Registry
     progress: Callable[[int], None] | None = None
-    problems: list[Problem] = field(default_factory=list)
+    problems: ProblemList = field(default_factory=ProblemList)
+    """Every problem found: the first ones whole, the rest counted per kind (bounded memory)."""
     seen: dict[str, SeenEntity] = field(default_factory=dict)
     children: list[ChildRef] = field(default_factory=list)
     collections: dict[str, str] = field(default_factory=dict)
     """Collection code -> the member that defines it."""
+    check_memo: CheckMemo = field(default_factory=dict)
+    """Serializer results by content, so that versions sharing members are checked once."""
 
     def problem(self, member: str, path: str, message: str) -> None:
         """Collect one error."""
@@ -202,7 +205,8 @@ class ReadState:
                         media_members: Mapping[int, Mapping[str, str]]) -> EntityRecord:
         """The component's serializer checks every version; the record comes back with its facts."""
         return check_component(record, registry=self.registry, member=member, olx=olx, media_members=media_members,
-                               open_member=self.reader.open, limits=self.limits, problems=self.problems)
+                               open_member=self.reader.open, limits=self.limits, problems=self.problems,
+                               memo=self.check_memo)
 
     def read_payloads(self, members: Iterable[str], plan: RestorePlan | None, *, prefix: str = "",
                       on_read: Callable[[str, bytes], None] | None = None) -> None:
@@ -220,8 +224,8 @@ class ReadState:
     def finish[P: RestorePlan](self, plan: P | None) -> P:
         """The plan, with the warnings found; :class:`ArchiveInvalid` listing every problem if any is an
         error (or if there is no plan: the package could not be read)."""
-        if plan is None or any(p.severity != "warning" for p in self.problems):
+        if plan is None or self.problems.errors:
             raise ArchiveInvalid(self.problems)
-        plan.add_warnings(self.problems)
+        plan.add_warnings(self.problems, self.problems.total)
         return plan
 

@@ -12,9 +12,9 @@ from pydantic import BaseModel, ValidationError
 
 from ..domain.text import text_problems
 from ..errors import Problem
-from .safe_toml import TomlInvalid, parse_toml
+from .safe_toml import TomlInvalid, decode_toml, parse_toml_text
 
-__all__ = ["load_document", "problems_from", "toml_path"]
+__all__ = ["load_document", "load_text_document", "problems_from", "toml_path"]
 
 
 def toml_path(loc: tuple[int | str, ...]) -> str:
@@ -46,11 +46,25 @@ def load_document[M: BaseModel](member: str, raw: bytes, model: type[M], *, max_
     before the model, which checks each field's length against its column.
     """
     try:
-        document = parse_toml(raw, max_depth=max_depth)
+        text = decode_toml(raw)
     except TomlInvalid as exc:
         problems.append(Problem(member, "$", str(exc)))
         return None
-    unstorable = [Problem(member, path, why) for path, why in text_problems(document)]
+    return load_text_document(member, text, model, max_depth=max_depth, problems=problems)
+
+
+def load_text_document[M: BaseModel](member: str, text: str, model: type[M], *, max_depth: int,
+                                     problems: list[Problem]) -> M | None:
+    """:func:`load_document` for TOML text already decoded (a document read in pieces)."""
+    try:
+        document = parse_toml_text(text, max_depth=max_depth)
+    except TomlInvalid as exc:
+        problems.append(Problem(member, "$", str(exc)))
+        return None
+    # TOML can only spell a NUL as an escape (a raw one is invalid, and so is any surrogate escape): a
+    # document without one needs no walk.
+    maybe_nul = "\\u0000" in text or "\\U00000000" in text
+    unstorable = [Problem(member, path, why) for path, why in text_problems(document)] if maybe_nul else []
     if unstorable:
         problems.extend(unstorable)
         return None

@@ -24,11 +24,13 @@ The depth check above bounds its recursion as it bounds ``tomllib``'s.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from operator import methodcaller
 from typing import Any
 
 import tomli
 
-__all__ = ["TomlInvalid", "parse_toml", "toml_depth"]
+__all__ = ["TomlInvalid", "decode_toml", "parse_toml", "parse_toml_text", "split_at_headers", "toml_depth"]
 
 
 class TomlInvalid(ValueError):
@@ -51,6 +53,27 @@ _TOKENS = re.compile(
 )
 
 
+# A '[' on a line that does not start with one: an array value (or a bracket in a string or comment).
+_NOT_A_HEADER_BRACKET = re.compile(r"^[ \t]*[^\[\s][^\n]*\[", re.MULTILINE)
+
+
+def _line_bound(text: str) -> int | None:
+    """A quick upper bound of the depth of a document without arrays or inline tables, or None.
+
+    With no ``{`` at all and every ``[`` at the start of a line (table headers only), the only levels
+    are header parts (two each) and dotted-key parts, all on one line: a line with ``d`` dots adds at
+    most ``d + 1`` parts, so the depth is at most ``3 * (most dots on a line) + 3``. Dots and brackets
+    inside strings only make the bound larger. Computed at C speed (``str.count`` per line), so a long
+    document of ordinary tables (a publish log) needs no token scan.
+    """
+    if "{" in text or _NOT_A_HEADER_BRACKET.search(text):
+        return None
+    return 3 * max(map(_COUNT_DOTS, text.splitlines()), default=0) + 3
+
+
+_COUNT_DOTS = methodcaller("count", ".")
+
+
 def toml_depth(text: str, limit: int | None = None) -> int:
     """An upper bound of the nesting depth of the TOML document ``text``.
 
@@ -65,6 +88,9 @@ def toml_depth(text: str, limit: int | None = None) -> int:
         bound = text.count("[") + text.count("{") + text.count(".") + 1  # each level past the first needs one
         if bound <= limit:
             return bound
+        quick = _line_bound(text)
+        if quick is not None and quick <= limit:
+            return quick
     deepest = 1
     table = 0  # levels of the current [table] or [[array.of.tables]] header: two per part
     stack: list[tuple[str, int]] = []  # open '[' (array) and '{' (inline table), with the depth inside
@@ -120,19 +146,28 @@ def toml_depth(text: str, limit: int | None = None) -> int:
     return deepest
 
 
+def decode_toml(raw: bytes) -> str:
+    """``raw`` as TOML text: strict UTF-8 without a byte-order mark (else :class:`TomlInvalid`)."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise TomlInvalid("invalid TOML: the document starts with a UTF-8 byte-order mark (BOM), which TOML "
+                          "does not allow")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TomlInvalid(f"not valid UTF-8 (byte {exc.start}): {exc.reason}") from None
+
+
 def parse_toml(raw: bytes, *, max_depth: int) -> dict[str, Any]:
     """Decode ``raw`` as strict UTF-8, check its nesting against ``max_depth``, parse it with ``tomllib``.
 
     Raises :class:`TomlInvalid` for invalid UTF-8, a document nested too deeply, invalid TOML, and
     anything else ``tomllib`` raises on hostile input (huge integers, recursion).
     """
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raise TomlInvalid("invalid TOML: the document starts with a UTF-8 byte-order mark (BOM), which TOML "
-                          "does not allow")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise TomlInvalid(f"not valid UTF-8 (byte {exc.start}): {exc.reason}") from None
+    return parse_toml_text(decode_toml(raw), max_depth=max_depth)
+
+
+def parse_toml_text(text: str, *, max_depth: int) -> dict[str, Any]:
+    """:func:`parse_toml` for text already decoded (:func:`decode_toml`)."""
     depth = toml_depth(text, max_depth)
     if depth > max_depth:
         raise TomlInvalid(f"invalid TOML: nested more than {max_depth} levels deep, counting table and "
@@ -145,3 +180,50 @@ def parse_toml(raw: bytes, *, max_depth: int) -> dict[str, Any]:
         raise TomlInvalid("invalid TOML: nested too deeply") from None
     except ValueError as exc:  # e.g. an integer longer than sys.get_int_max_str_digits()
         raise TomlInvalid(f"invalid TOML: {exc}") from None
+
+
+def _string_around(text: str, start: int, at: int) -> int:
+    """The end of the string or comment that position ``at`` falls inside, or -1; scans from ``start``
+    (a position outside any)."""
+    for match in _TOKENS.finditer(text, start):
+        if match.start() >= at:
+            break
+        if at < match.end() and match.group()[0] in "\"'#":
+            return match.end()
+    return -1
+
+
+def split_at_headers(text: str, header: str, piece_size: int) -> Iterator[tuple[int, str]]:
+    """Cut a TOML document into pieces at its top-level ``[[header]]`` lines; ``(first line, piece)``.
+
+    Each piece is a TOML document of its own: the first holds whatever comes before the first
+    ``[[header]]`` and the sections after it, every later piece starts with a ``[[header]]`` line.
+    Sections are joined until a piece reaches ``piece_size`` characters (a single section may be
+    larger). Parsing the pieces one after the other gives the array of tables the whole document
+    gives, in the same order, with memory bounded by the piece instead of the document. A header line
+    inside a multi-line string is not a header: where the text holds triple quotes, it is scanned
+    (:data:`_TOKENS`, each character once) to tell. ``first line`` is the 1-based line where the piece
+    starts.
+    """
+    mark = f"\n[[{header}]]"
+    start = 0
+    line = 1
+    first = 0 if text.startswith(mark[1:]) else text.find(mark) + 1  # the first piece holds one section at least
+    cut = text.find(mark, first + 1) if first > 0 or text.startswith(mark[1:]) else -1
+    outside = 0  # a position known to be outside any string or comment, at or after ``start``
+    while cut >= 0:
+        end = cut + len(mark)
+        rest = text[end : end + 1]
+        if rest in ("", "\n", "\r", " ", "\t", "#") and cut + 1 - start >= piece_size:
+            if text.find('"""', outside, cut) >= 0 or text.find("'''", outside, cut) >= 0:
+                inside_until = _string_around(text, outside, cut + 1)
+                if inside_until >= 0:  # a header line inside a multi-line string: not a header
+                    outside = inside_until
+                    cut = text.find(mark, inside_until - 1)
+                    continue
+                outside = cut + 1
+            yield line, text[start : cut + 1]
+            line += text.count("\n", start, cut + 1)
+            start = outside = cut + 1
+        cut = text.find(mark, end)
+    yield line, text[start:]

@@ -21,10 +21,16 @@ from typing import Any, BinaryIO
 from ..archive.limits import Limits
 from ..domain import EntityRecord, VersionRecord
 from ..errors import Problem
-from .contract import ComponentVersionView
+from .contract import ComponentVersionView, VersionCheck
 from .registry import Registry
 
-__all__ = ["check_component", "child_problem"]
+__all__ = ["MEMO_SIZE", "CheckMemo", "check_component", "child_problem"]
+
+MEMO_SIZE = 4096
+"""Results a :data:`CheckMemo` keeps (the oldest is dropped first); each is small (facts and issues)."""
+
+CheckMemo = dict[tuple[Any, ...], tuple[str, VersionCheck]]
+"""Serializer results of one archive read, by what the serializer was given (see :func:`check_component`)."""
 
 
 def check_component(
@@ -37,8 +43,16 @@ def check_component(
     open_member: Callable[[str], AbstractContextManager[BinaryIO]],
     limits: Limits,
     problems: list[Problem],
+    memo: CheckMemo | None = None,
 ) -> EntityRecord:
     """Run the type's serializer over every version of ``entity``; return it with the derived facts.
+
+    ``memo`` (one per archive read) remembers each result by what the serializer is given: its id, the
+    component type, the ``block.xml`` member and every media member. A version whose OLX and media are
+    members an earlier version used already (v2 stores each blob once, so thousands of versions may
+    share one ``block.xml`` or ``python_lib.zip``) gets that result without the serializer running
+    again, so the work is per distinct content, not per version; its issues are repeated (problems
+    about the entity's own document name this entity's), with the messages of the first version.
 
     ``member`` is the entity's own document; ``olx`` maps a version number to its ``block.xml``
     member, bytes and the tree the core parsed (:func:`~.olx.parse_olx`, well-formed already);
@@ -50,6 +64,14 @@ def check_component(
     for v in entity.versions:
         members = media_members.get(v.number, {})
         olx_member, olx_bytes, olx_root = olx.get(v.number, (None, None, None))
+        key = (serializer.id, entity.namespace, entity.type, olx_member, tuple(sorted(members.items())))
+        known = memo.get(key) if memo is not None else None
+        if known is not None:  # the same members (the same bytes) checked already: reuse, never redo
+            first_member, result = known
+            problems.extend(Problem(member if issue.member == first_member else issue.member or olx_member or member,
+                                    issue.path, issue.message, issue.severity, issue.kind) for issue in result.issues)
+            versions.append(_with_facts(v, result))
+            continue
 
         def open_media(path: str, _members: Mapping[str, str] = members) -> AbstractContextManager[BinaryIO]:
             return open_member(_members[path])
@@ -66,12 +88,22 @@ def check_component(
                                     f"serializer failed: {type(exc).__name__}: {exc}"))
             versions.append(v)
             continue
+        if memo is not None:
+            if len(memo) >= MEMO_SIZE:
+                memo.pop(next(iter(memo)))
+            memo[key] = (member, result)
         for issue in result.issues:
             problems.append(Problem(issue.member or olx_member or member, issue.path, issue.message, issue.severity,
                                     issue.kind))
-        versions.append(v if result.facts is None else  # (dataclasses.replace is slow on a hot path)
-                        VersionRecord(v.number, v.title, v.created, v.created_by, v.media, v.children, result.facts))
+        versions.append(_with_facts(v, result))
     return dataclasses.replace(entity, versions=tuple(versions))
+
+
+def _with_facts(v: VersionRecord, result: VersionCheck) -> VersionRecord:
+    if result.facts is None:
+        return v
+    # (dataclasses.replace is slow on a hot path)
+    return VersionRecord(v.number, v.title, v.created, v.created_by, v.media, v.children, result.facts)
 
 
 def child_problem(registry: Registry, container_type: str, kind: str, child_type: str) -> str | None:

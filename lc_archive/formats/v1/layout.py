@@ -24,7 +24,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ...errors import Problem
+from ...errors import Problem, ProblemList
 from ...plugins.payload_members import is_payload_member
 
 __all__ = ["ComponentFiles", "V1Layout", "classify"]
@@ -78,7 +78,7 @@ class V1Layout:
     payloads: list[str] = field(default_factory=list)
     """Plugin payload members (``plugins/<plugin>/...json``)."""
     ignored: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: ProblemList = field(default_factory=ProblemList)
 
 
 def _wrapper_prefix(names: list[str]) -> str:

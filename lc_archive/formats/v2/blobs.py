@@ -107,12 +107,30 @@ def finish_pending(state: V2State, *, at_end: bool = False) -> None:
                 continue
             members.setdefault(v.number, {})[m.path] = blob.member
             if m.path == "block.xml":
-                parsed = pending.olx.get(m.sha256) or _reread(state, blob.member, m.sha256)
+                parsed = pending.olx.get(m.sha256) or _parsed(state, blob.member, m.sha256)
                 if parsed is not None:
                     olx[v.number] = (blob.member, *parsed)
     record = state.check_component(pending.record, pending.member, olx, members)
     if state.plan is not None:
         state.plan.add_entity(record)
+
+
+_TREES = 4
+"""Parsed ``block.xml`` blobs kept for the components that follow (a tree takes several times its text)."""
+
+
+def _parsed(state: V2State, member: str, sha: str) -> tuple[bytes, Any] | None:
+    """A block.xml blob streamed before this component's TOML: parsed once per archive while it stays among
+    the last few used (:data:`_TREES`), however many versions and components use it."""
+    trees = state.olx_trees
+    if sha in trees:
+        parsed = trees.pop(sha)
+    else:
+        parsed = _reread(state, member, sha)
+        if len(trees) >= _TREES:
+            trees.pop(next(iter(trees)))
+    trees[sha] = parsed  # most recently used last
+    return parsed
 
 
 def _reread(state: V2State, member: str, sha: str) -> tuple[bytes, Any] | None:

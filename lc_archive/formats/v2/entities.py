@@ -8,6 +8,8 @@ to other entities are collected and checked at the end (:meth:`~..reading.ReadSt
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
 from ...domain import (
@@ -22,6 +24,9 @@ from ...domain import (
     PublishLogRecord,
     VersionRecord,
 )
+from ...errors import ArchiveInvalid, Problem
+from ...parsing.documents import load_text_document
+from ...parsing.safe_toml import TomlInvalid, decode_toml, split_at_headers
 from ...plugins.payload_members import component_type as _component_type
 from ..plan import BackupMeta
 from ..reading import ChildRef
@@ -203,21 +208,56 @@ def read_collection(state: V2State, member: str, plan: V2RestorePlan | None) -> 
         ))  # fmt: skip
 
 
+_PIECE = 256 * 1024
+"""Characters of ``publish_log.toml`` parsed at a time (whole ``[[publish]]`` sections)."""
+_AT_LINE = re.compile(r"at line (\d+)")
+_PUBLISH_INDEX = re.compile(r"^\$\.publish\[(\d+)\]")
+
+
+def _in_document(problem: Problem, publishes_before: int, first_line: int) -> Problem:
+    """A problem of one piece of the publish log, located in the whole document."""
+    path = _PUBLISH_INDEX.sub(lambda m: f"$.publish[{int(m.group(1)) + publishes_before}]", problem.path)
+    message = _AT_LINE.sub(lambda m: f"at line {int(m.group(1)) + first_line - 1}", problem.message)
+    return Problem(problem.member, path, message, problem.severity)
+
+
 def read_publish_log(state: V2State, plan: V2RestorePlan | None) -> None:
-    # The log grows with the package (one change per entity and publish), so it is bounded by the
-    # per-member limit rather than the TOML document limit.
-    doc = state.load(PUBLISH_LOG, PublishLogDoc, state.limits.max_member_size)
-    if doc is None:
+    """Read ``publish_log.toml`` in pieces of whole ``[[publish]]`` sections (it grows with the package:
+    it is bounded by ``max_member_size``, not the TOML document limit), spooling each event to the plan
+    and each change to the references checked at the end: memory holds one piece, never the log."""
+    try:
+        raw = state.reader.read_bytes(PUBLISH_LOG, max_size=state.limits.max_member_size)
+    except ArchiveInvalid as exc:
+        state.problems.extend(exc.problems)
+        state.tick()
         return
-    records = []
-    for i, p in enumerate(doc.publish):
-        refs: set[str] = set()
-        for j, c in enumerate(p.change):
-            if c.ref in refs:
-                state.problem(PUBLISH_LOG, f"$.publish[{i}].change[{j}].ref", f"{c.ref!r} changes twice in one publish")
-            refs.add(c.ref)
-            state.changes.append((i, j, c.ref, c.old, c.new))
-        records.append(PublishLogRecord(p.published_at, p.published_by, p.message,
-                                        tuple(PublishLogEntry(c.ref, c.old, c.new) for c in p.change)))
-    if plan is not None:
-        plan.publish_log = records
+    state.verify(PUBLISH_LOG, len(raw), hashlib.sha256(raw).hexdigest())
+    state.tick()
+    try:
+        text = decode_toml(raw)
+    except TomlInvalid as exc:
+        state.problem(PUBLISH_LOG, "$", str(exc))
+        return
+    del raw
+    before = 0  # publish events in the pieces already read
+    for first_line, piece in split_at_headers(text, "publish", _PIECE):
+        found: list[Problem] = []
+        doc = load_text_document(PUBLISH_LOG, piece, PublishLogDoc, max_depth=state.limits.max_toml_depth,
+                                 problems=found)
+        state.problems.extend(_in_document(p, before, first_line) for p in found)
+        if doc is None:
+            before += piece.count("\n[[publish]]") + piece.startswith("[[publish]]")
+            plan = None  # the log is incomplete: the archive is refused, nothing more to spool
+            continue
+        for i, p in enumerate(doc.publish, before):
+            refs: set[str] = set()
+            for j, c in enumerate(p.change):
+                if c.ref in refs:
+                    state.problem(PUBLISH_LOG, f"$.publish[{i}].change[{j}].ref",
+                                  f"{c.ref!r} changes twice in one publish")
+                refs.add(c.ref)
+                state.changes.append((i, j, c.ref, c.old, c.new))
+            if plan is not None:
+                plan.add_publish(PublishLogRecord(p.published_at, p.published_by, p.message,
+                                                  tuple(PublishLogEntry(c.ref, c.old, c.new) for c in p.change)))
+        before += len(doc.publish)

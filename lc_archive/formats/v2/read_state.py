@@ -107,8 +107,9 @@ class V2State(ReadState):
     """What manifest.json lists (name -> size, sha256), or None when it is missing or unreadable."""
     members: list[tuple[str, int, str]] = field(default_factory=list)
     """(member, index, ref) of collection members, checked at the end."""
-    changes: list[tuple[int, int, str, int | None, int | None]] = field(default_factory=list)
-    """(publish index, change index, ref, old, new) of the publish log, checked at the end."""
+    changes: Spool[tuple[int, int, str, int | None, int | None]] = field(default_factory=Spool)
+    """(publish index, change index, ref, old, new) of the publish log, checked at the end (spooled: a
+    log of a few MB compressed may hold millions)."""
     uses: dict[str, Use] = field(default_factory=dict)
     blobs: dict[str, Blob] = field(default_factory=dict)
     """sha256 -> the blob member holding it, and what streaming it found."""
@@ -117,6 +118,8 @@ class V2State(ReadState):
     extensions: list[str] = field(default_factory=list)
     payloads: list[str] = field(default_factory=list)
     pending: Pending | None = None
+    olx_trees: dict[str, tuple[bytes, Any] | None] = field(default_factory=dict)
+    """sha256 -> bytes and tree of a block.xml read again for a later component (a few, most recent last)."""
     late: Spool[tuple[EntityRecord, str]] = field(default_factory=Spool)
     """Components with a blob stored after a later entity (not in a writer's order), spooled to disk
     (a hostile order could make them all late): checked at the end."""

@@ -51,14 +51,16 @@ def check_references(state: V2State) -> None:
     state.check_children()
     for member, i, ref in state.members:
         state.entity_exists(member, f"$.collection.members[{i}]", ref)
-    for i, j, ref, old, new in state.changes:
-        path = f"$.publish[{i}].change[{j}]"
-        target = state.entity_exists(PUBLISH_LOG, f"{path}.ref", ref)
-        if target is None:
-            continue
-        for key, number in (("old", old), ("new", new)):
-            if number is not None and not target.has(number):
-                state.problem(PUBLISH_LOG, f"{path}.{key}", f"{ref!r} has no version {number}")
+    for batch in state.changes.batches():
+        for i, j, ref, old, new in batch:
+            path = f"$.publish[{i}].change[{j}]"
+            target = state.entity_exists(PUBLISH_LOG, f"{path}.ref", ref)
+            if target is None:
+                continue
+            for key, number in (("old", old), ("new", new)):
+                if number is not None and not target.has(number):
+                    state.problem(PUBLISH_LOG, f"{path}.{key}", f"{ref!r} has no version {number}")
+    state.changes.close()
     for sha, use in state.uses.items():
         blob = state.blobs.get(sha)
         if blob is None:

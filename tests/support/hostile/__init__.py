@@ -14,6 +14,10 @@ builder, the member its refusal must name and a fragment of the message):
 :mod:`.store_text`        issue 12, 4: values one store holds and another refuses (NUL, lengths)
 ========================  ====================================================================
 
+Class 1 of issue 12, amplification (:mod:`.amplification`: small archives that ask for huge work),
+is not a list of refusals but of :class:`~.amplification.Amplified` cases, valid or not, that must
+stay within the work budget; ``tests/formats/test_budget.py`` runs them under a memory cap.
+
 ``tests/formats/test_hostile.py`` restores and validates every one through the CLI and checks the
 refusal, and that the store is left untouched.
 

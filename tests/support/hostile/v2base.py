@@ -56,8 +56,11 @@ def package_toml(*, ref: str = V2_REF, title: str = "Tiny v2", created_by: str |
             f"created = {CREATED}\nupdated = {CREATED}\n")
 
 
-def _media(path: str, data: bytes, *, text: bool, media_type: str) -> str:
-    return (f"\n[[version.media]]\npath = {json.dumps(path)}\nsha256 = \"{sha(data)}\"\nsize = {len(data)}\n"
+def _media(path: str, data: bytes, *, text: bool, media_type: str, shas: dict[int, str]) -> str:
+    digest = shas.get(id(data))
+    if digest is None:  # many versions may share one (large) blob: hash it once
+        digest = shas[id(data)] = sha(data)
+    return (f"\n[[version.media]]\npath = {json.dumps(path)}\nsha256 = \"{digest}\"\nsize = {len(data)}\n"
             f"media_type = {json.dumps(media_type)}\ntext = {str(text).lower()}\nfile = {str(not text).lower()}\n")
 
 
@@ -72,13 +75,15 @@ def component_toml(ns: str, type: str, code: str, versions: Iterable[dict[str, b
         out += f"\n[entity.draft]\nversion = {len(listed)}\n"
         if published:
             out += f"\n[entity.published]\nversion = {len(listed)}\n"
+    parts = [out]
+    shas: dict[int, str] = {}
     for number, media in enumerate(listed, 1):
-        out += f"\n[[version]]\nnumber = {number}\ntitle = {json.dumps(title)}\ncreated = {CREATED}\n{by}"
+        parts.append(f"\n[[version]]\nnumber = {number}\ntitle = {json.dumps(title)}\ncreated = {CREATED}\n{by}")
         for path, data in media.items():
             olx = path == "block.xml"
-            out += _media(path, data, text=olx, media_type=f"application/vnd.openedx.{ns}.{type}+xml" if olx
-                          else "application/octet-stream")
-    return out
+            parts.append(_media(path, data, text=olx, shas=shas, media_type=f"application/vnd.openedx.{ns}.{type}+xml"
+                                if olx else "application/octet-stream"))
+    return "".join(parts)
 
 
 def container_toml(code: str, type: str, children: Iterable[str], *, title: str = "Unit") -> str:
