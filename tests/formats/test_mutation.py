@@ -1,6 +1,8 @@
 """Mutation testing: valid archives, damaged at random, must only ever fail with an ``LcArchiveError``.
 
-Two valid archives are mutated: the tiny one of ``v1kit`` and ``testdata/sample-library.zip``. The byte
+Valid archives are mutated: the tiny one of ``v1kit``, ``testdata/sample-library.zip``, one with plugin
+payloads and a code library, and a tiny v2 archive (whose ``manifest.json`` is rewritten to match, or
+edited against the JSON rule: duplicate keys, NaN, depth, BOM, surrogates). The byte
 mutations (flip, truncate, insert, delete, overwrite with a boundary integer, most of them aimed at ZIP
 header fields) damage the container; the member mutations (drop, duplicate, rename, swap or replace
 contents, edit TOML values and lines, replace OLX) rebuild a structurally valid ZIP that reaches the
@@ -10,7 +12,9 @@ restored into a copy of a store that already holds one package. The properties:
 * only ``LcArchiveError`` subclasses escape (anything else fails the test: hypothesis shrinks it);
 * validate and restore agree: an archive that validates restores, one that does not is refused by
   restore with the same problems;
-* a refused restore leaves the store file byte-identical.
+* a refused restore leaves the store file byte-identical;
+* what ``validate`` accepts also restores on PostgreSQL (``LC_ARCHIVE_PG_URL``), whose text columns
+  refuse what SQLite takes (NUL, values longer than a column): one text rule for every store.
 
 How many cases: ``LC_ARCHIVE_MUTATIONS`` if set, else 10,000 when ``CI`` is true, else 500; split
 evenly over the four tests (two bases x two families), so ``pytest -n 2`` runs them in parallel.
@@ -26,16 +30,20 @@ import re
 import shutil
 import struct
 import unicodedata
+import uuid
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from support.files import sha, zip_bytes
+from support.hostile.v2base import manifest_text, tiny_v2
 from support.paths import REPO
 from support.v1kit import tiny_members
 
@@ -57,7 +65,7 @@ def _mutation_count() -> int:
 
 
 MUTATIONS = _mutation_count()
-TESTS = 6  # bases x families: each test runs a sixth
+TESTS = 8  # bases x families: each test runs an eighth
 settings.register_profile(
     "lc-archive-mutation",
     max_examples=max(1, MUTATIONS // TESTS),
@@ -125,6 +133,7 @@ BASES = {
     "tiny": _base("tiny", _tiny()),
     "sample": _base("sample", (REPO / "testdata" / "sample-library.zip").read_bytes()),
     "plugins": _base("plugins", _plugins()),
+    "v2": _base("v2", tiny_v2().build()),  # manifest.json: the JSON rule; entity TOML: the text rule
 }
 
 
@@ -212,6 +221,7 @@ NASTY_STRINGS = [
     b'"../../etc/passwd"', b'"/abs"', b'"a:b"', b'"a:b:c:d"', b'":::"', b'"lib:Org:TINY"', b'"lib:O:X\\u0000"',
     b"'''multi\nline'''", b'"' + b"a" * 600 + b'"', b'"' + b"b" * 20_000 + b'"', b'"\xff"', b'"\\ud800"',
     b'"\\U0010FFFF"', b'"\\uFEFF"', b'"caf\\u0065\\u0301"', b'"CAF\\u00c9"', b'"x\\u0085y"',
+    b'"\\U00000000"', b'"' + b"u" * 151 + b'"', b'{ k = "\\u0000" }', b'"' + b"m" * 501 + b'"',  # issue 12, 4
 ]
 NASTY_OTHER = [
     b"true", b"false", b"[]", b"{}", b"[1, [2, [3]]]", b'["x", 1]', b"{a = 1}", b"[" + b'"x", ' * 300 + b"]",
@@ -247,6 +257,13 @@ NASTY_XML = [
     b'<!DOCTYPE html [<!ENTITY a "b">]><html>&a;</html>', b'<html xmlns:xi="http://www.w3.org/2001/XInclude">'
     b'<xi:include href="file:///etc/passwd" parse="text"/></html>', b"<a>" * 300 + b"</a>" * 300,
     b'<problem display_name="\xff"/>', b"<?pi x?><html/>", b"<!-- c --><html/>",
+    b"<?xml version='1.0' encoding='latin-1'?><html>\xc3\xa9</html>", b'<?xml version="1.0" encoding="utf-8"?><html/>',
+]
+NASTY_JSON = [  # issue 12, 5: edits of manifest.json (old, new)
+    (b'"format_version": 2', b'"format_version": 2, "format_version": 2'),
+    (b'"format_version": 2', b'"format_version": NaN'), (b'"size": ', b'"size": 1e999, "size": '),
+    (b'"members": [', b'"members": [' + b"[" * 120),
+    (b'{"name"', b'{"x": "\\ud800", "name"'), (b'{', b'\xef\xbb\xbf{'), (b'"sha256"', b'"sha256": "", "sha256"'),
 ]
 TOML_VALUE = re.compile(rb"(?m)^([ \t]*[\w.\"'-]+[ \t]*=[ \t]*)(.*)$")
 
@@ -317,6 +334,7 @@ def member_mutation(draw: st.DrawFn, members: Members, strings: tuple[bytes, ...
     kinds = ["drop", "duplicate", "rename", "rename", "swap", "content", "add"]
     kinds += ["toml"] * 6 if tomls else []
     kinds += ["xml"] * 2 if xmls else []
+    kinds += ["json", "manifest"] if any(_text(n) == "manifest.json" for n, _ in members) else []
     kind = draw(st.sampled_from(kinds))
     out = list(members)
     if not out:
@@ -346,6 +364,15 @@ def member_mutation(draw: st.DrawFn, members: Members, strings: tuple[bytes, ...
         added = draw(new_name(out, name))
         out.insert(draw(st.integers(0, len(out))), (added, draw(st.sampled_from([body, b"", b"x = 1", b"<html/>"]))))
         return f"add {added!r}", out
+    if kind in ("json", "manifest"):
+        at = next(k for k, (n, _) in enumerate(out) if _text(n) == "manifest.json")
+        others = [(_text(n), b) for n, b in out if _text(n) != "manifest.json"]
+        fresh = manifest_text(others).encode()  # a manifest that matches: the mutation reaches deep
+        if kind == "json":
+            old, new = draw(st.sampled_from(NASTY_JSON))
+            fresh = fresh.replace(old, new, 1)
+        out[at] = ("manifest.json", fresh)
+        return f"{kind} manifest.json", out
     if kind == "toml":
         i = draw(st.sampled_from(tomls))
         name, body = out[i]
@@ -440,10 +467,31 @@ def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("mutation-work")
 
 
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str | None]:
+    """A fresh PostgreSQL database for the module when ``LC_ARCHIVE_PG_URL`` is set (else None): every
+    mutant ``validate`` accepts must restore there too (issue 12: one text rule for every store)."""
+    base = os.environ.get("LC_ARCHIVE_PG_URL")
+    if not base:
+        yield None
+        return
+    name = f"lc_mut_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
-def check(data: bytes, restore_too: bool, seed: Path, work: Path) -> None:
-    """Only LcArchiveError may escape validate and restore; they agree; a refused restore writes nothing."""
+
+
+def check(data: bytes, restore_too: bool, seed: Path, work: Path, pg: str | None = None) -> None:
+    """Only LcArchiveError may escape validate and restore; they agree; a refused restore writes nothing;
+    what validate accepts restores on PostgreSQL too (when ``pg`` is given)."""
     problems: tuple[object, ...] | None = None
     refused: LcArchiveError | None = None
     try:
@@ -452,6 +500,9 @@ def check(data: bytes, restore_too: bool, seed: Path, work: Path) -> None:
         refused = exc
         problems = tuple(exc.problems) if isinstance(exc, ArchiveInvalid) else None
         note(f"validate: {type(exc).__name__}: {str(exc)[:500]}")
+    if refused is None and pg is not None:
+        with open_store(pg) as store:
+            restore(io.BytesIO(data), store, ref=f"lib:Mut:{uuid.uuid4().hex}", strict=True)
     if not restore_too:
         return
     db = work / "store.db"
@@ -476,12 +527,13 @@ def check(data: bytes, restore_too: bool, seed: Path, work: Path) -> None:
 def _runner(family: Callable[[Base], st.SearchStrategy[tuple[list[str], bytes]]]) -> Callable[..., None]:
     @PROFILE
     @given(data=st.data())
-    def run(base_name: str, seed_store: Path, work_dir: Path, data: st.DataObject) -> None:
+    def run(base_name: str, seed_store: Path, work_dir: Path, pg_url: str | None, data: st.DataObject) -> None:
         base = BASES[base_name]
         steps, archive = data.draw(family(base), label="mutation")
         note(f"{base_name}: {steps}")
         restore_every = 8 if base_name == "tiny" else 20
-        check(archive, data.draw(st.integers(0, restore_every - 1), label="restore") == 0, seed_store, work_dir)
+        check(archive, data.draw(st.integers(0, restore_every - 1), label="restore") == 0, seed_store, work_dir,
+              pg_url)
 
     return run
 
@@ -491,13 +543,15 @@ _members_runner = _runner(mutated_members)
 
 
 @pytest.mark.parametrize("base_name", list(BASES))
-def test_byte_mutations_only_raise_lc_archive_errors(base_name: str, seed_store: Path, work_dir: Path) -> None:
-    _bytes_runner(base_name, seed_store, work_dir)
+def test_byte_mutations_only_raise_lc_archive_errors(base_name: str, seed_store: Path, work_dir: Path,
+                                                     pg_url: str | None) -> None:
+    _bytes_runner(base_name, seed_store, work_dir, pg_url)
 
 
 @pytest.mark.parametrize("base_name", list(BASES))
-def test_member_mutations_only_raise_lc_archive_errors(base_name: str, seed_store: Path, work_dir: Path) -> None:
-    _members_runner(base_name, seed_store, work_dir)
+def test_member_mutations_only_raise_lc_archive_errors(base_name: str, seed_store: Path, work_dir: Path,
+                                                       pg_url: str | None) -> None:
+    _members_runner(base_name, seed_store, work_dir, pg_url)
 
 
 def test_the_mutations_reach_deep(seed_store: Path, work_dir: Path) -> None:
