@@ -170,14 +170,13 @@ class LcArchiveError(Exception):
 
 
 class ArchiveInvalid(LcArchiveError):
-    """The archive cannot be restored; ``problems`` lists every reason found (the first
-    :data:`MAX_LISTED_PROBLEMS` of them; ``omitted`` counts the rest per kind, ``count`` is the total)."""
+    """The archive cannot be restored; ``problems`` lists every reason found (from a :class:`ProblemList`,
+    the first :data:`MAX_LISTED_PROBLEMS` of them, and ``omitted`` counts the rest per kind; ``count``
+    is the total). A plain list is kept whole (the ZIP pre-flight's, bounded by ``max_members``)."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        if not isinstance(problems, ProblemList):
-            problems = ProblemList(problems)
         self.problems: Sequence[Problem] = tuple(sorted(set(problems)))
-        self.omitted: tuple[OmittedProblems, ...] = problems.omitted
+        self.omitted: tuple[OmittedProblems, ...] = problems.omitted if isinstance(problems, ProblemList) else ()
         self.count = len(self.problems) + sum(o.count for o in self.omitted)
         count = self.count
         lines = "\n".join(str(p) for p in self.problems[:50])
