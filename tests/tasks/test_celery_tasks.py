@@ -93,8 +93,9 @@ def test_backup_and_restore_tasks_report_progress(worker: Worker, s3: S3, tmp_pa
     result = backup_package.delay(f"sqlite:///{db}", "lib:Org:BIG", url, "v2")
     seen = set()
     while not result.ready():
-        if result.state == "PROGRESS":
-            seen.add((result.info["phase"], result.info["total"]))
+        meta = result.backend.get_task_meta(result.id)  # state and info from one read: the task may end between two
+        if meta["status"] == "PROGRESS":
+            seen.add((meta["result"]["phase"], meta["result"]["total"]))
         time.sleep(0.02)
     summary = result.get(timeout=60)
     assert ("backup", summary["entities"]) in seen
