@@ -40,11 +40,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from support.files import sha, zip_bytes
 from support.hostile.v2base import manifest_text, tiny_v2
 from support.paths import REPO
+from support.pg import database_on
 from support.v1kit import tiny_members
 
 from lc_archive import restore, validate
@@ -475,16 +474,8 @@ def pg_url() -> Iterator[str | None]:
     if not base:
         yield None
         return
-    name = f"lc_mut_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with database_on(base, "lc_mut") as url:
+        yield url
 
 
 

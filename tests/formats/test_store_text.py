@@ -14,18 +14,16 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from support.files import zip_bytes
 from support.hostile import Case, store_text
 from support.hostile.v2base import tiny_v2
 from support.paths import REPO
+from support.pg import SKIP, database_on
 from support.v1kit import tiny_members
 from support.v2kit import REF as HANDMADE
 from support.v2kit import handmade_store
@@ -36,7 +34,6 @@ from lc_archive.stores import open_store
 from lc_archive.synthetic import generate_library
 from lc_archive.usecases.state import compute_full_state
 
-SKIP = "set LC_ARCHIVE_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test to run"
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -104,16 +101,8 @@ def pg_url() -> Iterator[str]:
     base = os.environ.get("LC_ARCHIVE_PG_URL")
     if not base:
         pytest.skip(SKIP)
-    name = f"lc_text_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with database_on(base, "lc_text") as url:
+        yield url
 
 
 @pytest.mark.parametrize("name", list(VALID))

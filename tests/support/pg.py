@@ -20,6 +20,13 @@ def fresh_database(prefix: str = "lc_test") -> Iterator[str]:
     base = os.environ.get("LC_ARCHIVE_PG_URL")
     if not base:
         pytest.skip(SKIP)
+    with database_on(base, prefix) as url:
+        yield url
+
+
+@contextmanager
+def database_on(base: str, prefix: str) -> Iterator[str]:
+    """A URL to an empty database of its own on the server ``base`` names, dropped afterwards."""
     name = f"{prefix}_{uuid.uuid4().hex[:16]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
