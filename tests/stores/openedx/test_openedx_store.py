@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from support.openedx_db import OpenedxDb, django_env
 
-from lc_archive.domain import PackageRecord
-from lc_archive.errors import LcArchiveError, PackageNotFound, StoreError
+from lc_archive.errors import LcArchiveError, PackageNotFound
 from lc_archive.stores import open_store
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -48,16 +47,6 @@ def test_package_infos_count_what_each_package_holds(openedx_db: OpenedxDb) -> N
     assert lib.size == sum(len(t.encode()) for t in texts) + len(PNG)
     assert (empty.components, empty.versions, empty.size, empty.last_changed) == (0, 0, 0, T0)
     assert lib.last_changed > T0
-
-
-def test_write_is_refused_until_the_sink_exists(openedx_sqlite: OpenedxDb) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("lc_archive.stores.openedx.sink") is not None:
-        pytest.skip("the openedx-core sink exists: its own tests cover write()")
-    record = PackageRecord("lib:Org:X", "X", "", T0, T0)
-    with open_store("openedx:") as store, pytest.raises(StoreError, match="not available yet"):
-        store.write(record)
 
 
 def test_unknown_alias_is_one_clear_error(openedx_sqlite: OpenedxDb) -> None:
