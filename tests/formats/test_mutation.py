@@ -486,7 +486,7 @@ def check(data: bytes, restore_too: bool, seed: Path, work: Path, pg: str | None
     problems: tuple[object, ...] | None = None
     refused: LcArchiveError | None = None
     try:
-        validate(io.BytesIO(data))
+        validate(io.BytesIO(data), strict=True)  # strict like both restores below (validate's default is not)
     except LcArchiveError as exc:
         refused = exc
         problems = tuple(exc.problems) if isinstance(exc, ArchiveInvalid) else None
