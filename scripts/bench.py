@@ -103,7 +103,7 @@ def _floors(archive: Path) -> dict[str, Any]:
 
 def _state(store: str, out: Path, *extra: str) -> str:
     """The digest of ``lc-archive state`` of a store (the text itself can be large)."""
-    _cli("state", store, REF, "-o", str(out), *extra)
+    _cli("state", store, REF, "-o", str(out), "--force", *extra)
     return _digest(out)
 
 
@@ -124,7 +124,7 @@ def _own_library(work: Path, n: int, seed: int, repeats: int) -> dict[str, Any]:
         archive = work / f"lib-{fmt}.zip"
 
         def backup(k: int, fmt: str = fmt, archive: Path = archive) -> bench_measure.Measured:
-            return _cli("backup", f"sqlite:///{src}", REF, "-o", str(archive), "--format", fmt,
+            return _cli("backup", f"sqlite:///{src}", REF, "-o", str(archive), "--force", "--format", fmt,
                         "--created-at", CREATED_AT, "--json", "-q")
 
         commands[f"backup_{fmt}"] = _repeat(f"backup {fmt}", repeats, backup)
@@ -155,7 +155,7 @@ def _own_library(work: Path, n: int, seed: int, repeats: int) -> dict[str, Any]:
         checks["restore_v2_all_versions_identical"] = got == full
     for fmt in ("v1", "v2"):
         again = work / f"again-{fmt}.zip"
-        _cli("backup", f"sqlite:///{work / f'restored-{fmt}.db'}", REF, "-o", str(again), "--format", fmt,
+        _cli("backup", f"sqlite:///{work / f'restored-{fmt}.db'}", REF, "-o", str(again), "--force", "--format", fmt,
              "--created-at", CREATED_AT, "--json", "-q")
         if fmt == "v2":
             checks["v2_rebackup_byte_identical"] = _digest(again) == _digest(work / "lib-v2.zip")
@@ -182,7 +182,7 @@ def _against_peer(peer: Peer, work: Path, n: int, seed: int, repeats: int, *, fr
     ours_zip = work / "from-peer-v1.zip"
 
     def backup(k: int) -> bench_measure.Measured:
-        return _cli("backup", f"sqlite:///{restored}", REF, "-o", str(ours_zip), "--format", "v1",
+        return _cli("backup", f"sqlite:///{restored}", REF, "-o", str(ours_zip), "--force", "--format", "v1",
                     "--created-at", CREATED_AT, "--json", "-q")
 
     ours["backup_v1"] = _repeat("backup of it, v1", repeats, backup)
@@ -233,8 +233,8 @@ def _postgres(url: str, work: Path, repeats: int) -> dict[str, Any]:
             target = work / f"pg-{fmt}.zip"
 
             def backup(k: int, fmt: str = fmt, target: Path = target) -> bench_measure.Measured:
-                return _cli("backup", db_url, REF, "-o", str(target), "--format", fmt, "--created-at", CREATED_AT,
-                            "--json", "-q")
+                return _cli("backup", db_url, REF, "-o", str(target), "--force", "--format", fmt,
+                            "--created-at", CREATED_AT, "--json", "-q")
 
             out[f"backup_{fmt}"] = _repeat(f"backup {fmt} (PG)", repeats, backup)
             out[f"backup_{fmt}_same_bytes_as_sqlite"] = _digest(target) == _again_digest(work, fmt)
@@ -250,7 +250,7 @@ def _postgres(url: str, work: Path, repeats: int) -> dict[str, Any]:
 def _again_digest(work: Path, fmt: str) -> str:
     """A SQLite backup of the package the PostgreSQL one was restored from (same archive, same content)."""
     again = work / f"sqlite-again-{fmt}.zip"
-    _cli("backup", f"sqlite:///{work / f'restored-{fmt}.db'}", REF, "-o", str(again), "--format", fmt,
+    _cli("backup", f"sqlite:///{work / f'restored-{fmt}.db'}", REF, "-o", str(again), "--force", "--format", fmt,
          "--created-at", CREATED_AT, "--json", "-q")
     digest = _digest(again)
     again.unlink()
