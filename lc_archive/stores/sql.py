@@ -179,26 +179,45 @@ class SqlStore(ManagedStore):
         return self.engine.dialect.name
 
     def _initialise(self, create: bool) -> None:
-        with self.transaction(write=create or self._upgrade) as conn:
-            has_meta = conn.dialect.has_table(conn, meta.name)
-            if not has_meta and not create:
-                if conn.dialect.get_table_names(conn):
-                    raise StoreError(f"{escape(self.url)} is a database but not an lc-archive store")
-                raise StoreMissing(f"{escape(self.url)} is not an lc-archive store (it holds no tables)")
-            if not has_meta:
-                metadata.create_all(conn)
-            key = meta.c.key == "schema_version"
-            found = conn.execute(select(meta.c.value).where(key)).scalar_one_or_none()
-            version = _schema_version(found)
-            if found is None:
+        """Check the schema, creating or upgrading it when asked to and needed.
+
+        The check is a read transaction, so opening a store that is ready takes no write lock: on SQLite
+        even an empty ``BEGIN IMMEDIATE`` commits only once every reader of the file has finished (and
+        shuts out new readers meanwhile), so processes that each open the store per package (a site
+        backup's workers) would take turns. Only a store that needs creating or upgrading gets a write
+        transaction, which checks again (another process may have done it in between).
+        """
+        with self.transaction(write=False) as conn:
+            needs_write = self._check_schema(conn, create, writable=False)
+        if needs_write:
+            with self.transaction(write=True) as conn:
+                self._check_schema(conn, create, writable=True)
+
+    def _check_schema(self, conn: Connection, create: bool, *, writable: bool) -> bool:
+        """Check (and, if ``writable``, create or upgrade) the schema; return whether a write is needed."""
+        has_meta = conn.dialect.has_table(conn, meta.name)
+        if not has_meta and not create:
+            if conn.dialect.get_table_names(conn):
+                raise StoreError(f"{escape(self.url)} is a database but not an lc-archive store")
+            raise StoreMissing(f"{escape(self.url)} is not an lc-archive store (it holds no tables)")
+        key = meta.c.key == "schema_version"
+        found = conn.execute(select(meta.c.value).where(key)).scalar_one_or_none() if has_meta else None
+        version = _schema_version(found)
+        if found is not None and version != SCHEMA_VERSION and version not in _UPGRADABLE:
+            raise StoreError(f"{escape(self.url)}: store schema version {escape(found)} is not supported "
+                             f"(expected {SCHEMA_VERSION})")
+        if found is None and (create or self._upgrade):
+            if writable:
+                if not has_meta:
+                    metadata.create_all(conn)
                 conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
-            elif version in _UPGRADABLE:  # 1 -> 2 only added lc_payload: create what is missing
-                if self._upgrade:
-                    metadata.create_all(conn, checkfirst=True)
-                    conn.execute(update(meta).where(key).values(value=str(SCHEMA_VERSION)))
-            elif version != SCHEMA_VERSION:
-                raise StoreError(f"{escape(self.url)}: store schema version {escape(found)} is not supported "
-                                 f"(expected {SCHEMA_VERSION})")
+            return not writable
+        if version in _UPGRADABLE and self._upgrade:  # 1 -> 2 only added lc_payload: create what is missing
+            if writable:
+                metadata.create_all(conn, checkfirst=True)
+                conn.execute(update(meta).where(key).values(value=str(SCHEMA_VERSION)))
+            return not writable
+        return False
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Connection]:

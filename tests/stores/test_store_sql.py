@@ -213,6 +213,42 @@ def test_write_takes_the_lock_up_front(store: SqlStore, db: Path) -> None:
         other.close()
 
 
+def test_opening_a_ready_store_takes_no_write_lock(store: SqlStore, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second process-like reader opens the store and reads while a first one holds a read transaction.
+
+    SQLite commits even an empty ``BEGIN IMMEDIATE`` only once every reader has finished, so a schema
+    check in a write transaction made the workers of ``backup_all`` (each opening the store per package)
+    wait for one another's reads: two processes used one core between them (ADR 0009 section 8).
+    """
+    with store.write(pkg()):
+        pass
+    monkeypatch.setenv("LC_ARCHIVE_SQLITE_BUSY_TIMEOUT", "0")  # any wait for a lock fails at once
+    with store.read("lib:Org:LIB1") as first:
+        first.last_changed()  # the read transaction holds its shared lock from here on
+        with open_store(db, create=False) as second, second.read("lib:Org:LIB1") as source:
+            assert source.last_changed() == first.last_changed()
+            writer = sqlite3.connect(db, timeout=0, isolation_level=None)
+            try:  # and opening left no write lock behind
+                writer.execute("BEGIN IMMEDIATE")
+                writer.execute("ROLLBACK")
+            finally:
+                writer.close()
+
+
+def test_opening_an_old_store_upgrades_it_in_a_write_transaction(store: SqlStore, db: Path) -> None:
+    store.close()
+    with sqlite3.connect(db) as raw:
+        raw.execute("DROP TABLE lc_payload")
+        raw.execute("UPDATE lc_meta SET value = '1' WHERE key = 'schema_version'")
+    raw.close()
+    with SqlStore(db, upgrade=False, create=False) as looked, looked.transaction(write=False) as conn:
+        assert not conn.dialect.has_table(conn, "lc_payload")  # only looking: left as it is
+    with open_store(db, create=False) as upgraded, upgraded.transaction(write=False) as conn:
+        assert conn.dialect.has_table(conn, "lc_payload")
+        version = select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+        assert conn.execute(version).scalar_one() == str(schema.SCHEMA_VERSION)
+
+
 def test_open_store_urls(tmp_path: Path) -> None:
     bare = tmp_path / "bare.db"
     with open_store(str(bare)) as s:
