@@ -16,6 +16,7 @@ from typing import IO, Any, BinaryIO
 
 from sqlalchemy import Connection, Insert, bindparam, select
 
+from ..domain.digests import DigestTable
 from ..errors import StoreError
 from ..faults import fault_point
 from .bulk import insert_rows_ignoring_duplicates
@@ -48,7 +49,7 @@ class BlobWriter:
 
     def __init__(self, conn: Connection, *, max_pending: int = 8 * CHUNK_SIZE) -> None:
         self._conn = conn
-        self._known: set[str] = set()
+        self._known = DigestTable()  # stored or queued: 40-48 bytes a blob, not a set of hex strings
         self._pending: dict[str, bytes] = {}
         self._pending_size = 0
         self._max_pending = max_pending
@@ -102,9 +103,11 @@ class BlobWriter:
 
     def require(self, shas: Iterable[str]) -> set[str]:
         """The subset of ``shas`` that is neither stored nor queued."""
-        missing = set(shas) - self._known
-        self._known.update(self._stored(sorted(missing)))
-        return missing - self._known
+        missing = {sha for sha in set(shas) if sha not in self._known}
+        found = self._stored(sorted(missing))
+        for sha in found:
+            self._known.add(sha)
+        return missing - found
 
     def _stored(self, shas: Iterable[str]) -> set[str]:
         """The subset of ``shas`` the store holds already (queued blobs are not looked at)."""

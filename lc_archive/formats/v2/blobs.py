@@ -46,8 +46,7 @@ def read_blob(state: V2State, member: str) -> None:
     # A blob used as block.xml is checked as OLX while it streams, when the entity TOML that uses it came
     # first (always, in a writer's order); otherwise it is checked at the end (see _check_late_olx).
     listed = state.listed.get(member) if state.listed is not None else None
-    use = state.uses.get(listed[1]) if listed is not None else None
-    olx = use is not None and use.olx_at is not None
+    olx = listed is not None and state.uses.olx_used(listed[1])
     if olx and _olx_too_big(state, member, declared):
         state.tick()
         return
@@ -56,9 +55,10 @@ def read_blob(state: V2State, member: str) -> None:
     if streamed is None:
         return
     sha, size, utf8 = streamed
-    first = state.blobs.get(sha)
-    if first is not None:
-        state.problem(member, "$", f"holds the same bytes as {first.member}; a v2 archive stores each blob once")
+    first = state.blobs.find(sha)
+    if first >= 0:
+        state.problem(member, "$", f"holds the same bytes as {state.blobs.member(first)}; a v2 archive stores each "
+                                   "blob once")
         return
     checked = pieces is not None and listed is not None and listed[1] == sha
     if checked:
@@ -67,7 +67,7 @@ def read_blob(state: V2State, member: str) -> None:
         pending = state.pending
         if pending is not None and sha in pending.olx_shas:
             pending.olx[sha] = (data, root)
-    state.blobs[sha] = Blob(member, size, utf8, olx_checked=checked)
+    state.blobs.add(sha, Blob(member, size, utf8, olx_checked=checked))
 
 
 def check_late_olx(state: V2State, sha: str, blob: Blob) -> None:
@@ -102,14 +102,15 @@ def finish_pending(state: V2State, *, at_end: bool = False) -> None:
     members: dict[int, dict[str, str]] = {}
     for v in pending.record.versions:
         for m in v.media:
-            blob = state.blobs.get(m.sha256)
-            if blob is None:
+            row = state.blobs.find(m.sha256)
+            if row < 0:
                 continue
-            members.setdefault(v.number, {})[m.path] = blob.member
+            blob_member = state.blobs.member(row)
+            members.setdefault(v.number, {})[m.path] = blob_member
             if m.path == "block.xml":
-                parsed = pending.olx.get(m.sha256) or _parsed(state, blob.member, m.sha256)
+                parsed = pending.olx.get(m.sha256) or _parsed(state, blob_member, m.sha256)
                 if parsed is not None:
-                    olx[v.number] = (blob.member, *parsed)
+                    olx[v.number] = (blob_member, *parsed)
     record = state.check_component(pending.record, pending.member, olx, members)
     if state.plan is not None:
         state.plan.add_entity(record)

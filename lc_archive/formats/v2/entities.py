@@ -30,6 +30,7 @@ from ...parsing.safe_toml import TomlInvalid, decode_toml, split_at_headers
 from ...plugins.payload_members import component_type as _component_type
 from ..plan import BackupMeta
 from ..reading import ChildRef
+from .blob_index import media_at
 from .docs import (
     FORMAT_VERSION,
     CollectionDoc,
@@ -44,7 +45,7 @@ from .docs import (
 )
 from .layout import PACKAGE, PUBLISH_LOG
 from .manifest import KNOWN_FORMAT_VERSIONS
-from .read_state import Pending, Use, V2RestorePlan, V2State
+from .read_state import Pending, V2RestorePlan, V2State
 
 __all__ = ["read_collection", "read_component", "read_container", "read_package", "read_publish_log"]
 
@@ -106,19 +107,12 @@ def _check_versions(state: V2State, member: str, doc: ComponentDoc | ContainerDo
     return numbers, ok
 
 
-def _use(state: V2State, member: str, at: str, m: MediaTable) -> None:
-    olx_at = (member, at) if m.path == "block.xml" else None
-    use = state.uses.get(m.sha256)
-    if use is None:
-        state.uses[m.sha256] = Use(member, at, m.size, (member, at) if m.text else None, olx_at)
-        return
-    if use.size != m.size:
-        state.problem(member, f"{at}.size", f"blob {m.sha256} is {use.size} bytes in {use.member} {use.at}, "
-                                            f"but {m.size} here")
-    if m.text and use.text_at is None:
-        use.text_at = (member, at)
-    if olx_at is not None and use.olx_at is None:
-        use.olx_at = olx_at
+def _use(state: V2State, member: str, i: int, j: int, m: MediaTable) -> None:
+    row = state.uses.note(m.sha256, member, i, j, m.size, text=m.text, olx=m.path == "block.xml")
+    if row >= 0 and state.uses.size(row) != m.size:
+        earlier = state.uses.use(row)
+        state.problem(member, f"{media_at(i, j)}.size", f"blob {m.sha256} is {earlier.size} bytes in {earlier.member} "
+                                                        f"{earlier.at}, but {m.size} here")
 
 
 def read_component(state: V2State, member: str, plan: V2RestorePlan | None) -> None:
@@ -139,7 +133,7 @@ def read_component(state: V2State, member: str, plan: V2RestorePlan | None) -> N
             if m.size > max_media:
                 state.problem(member, f"{at}.size", f"media file of {m.size} bytes; the limit is {max_media}")
                 ok = False
-            _use(state, member, at, m)
+            _use(state, member, i, j, m)
     etype = _component_type(e.namespace, e.type)
     if not state.register(member, e.ref, COMPONENT, etype, numbers, key_path="$.entity.ref") or not ok \
             or plan is None:

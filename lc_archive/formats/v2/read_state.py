@@ -10,6 +10,7 @@ from ...archive.zip_reader import ArchiveReader
 from ...domain import EntityRecord
 from ..plan import ArchiveSummary, RestorePlan, Spool
 from ..reading import ReadState
+from .blob_index import Blob, StoredBlobs, Use, Uses
 
 __all__ = ["Blob", "Listing", "Pending", "Use", "V2RestorePlan", "V2State"]
 
@@ -65,27 +66,6 @@ class Listing:
         return self.get(name) is not None
 
 
-@dataclass(slots=True)
-class Use:
-    """The first media record that uses a blob (and the first that stores it as text, or as OLX)."""
-
-    member: str
-    at: str
-    size: int
-    text_at: tuple[str, str] | None
-    olx_at: tuple[str, str] | None
-
-
-@dataclass(slots=True)
-class Blob:
-    """What streaming a blob member found."""
-
-    member: str
-    size: int
-    utf8: bool
-    olx_checked: bool
-
-
 @dataclass
 class Pending:
     """A component whose type-specific checks wait until the blobs that follow its TOML are streamed."""
@@ -110,8 +90,9 @@ class V2State(ReadState):
     changes: Spool[tuple[int, int, str, int | None, int | None]] = field(default_factory=Spool)
     """(publish index, change index, ref, old, new) of the publish log, checked at the end (spooled: a
     log of a few MB compressed may hold millions)."""
-    uses: dict[str, Use] = field(default_factory=dict)
-    blobs: dict[str, Blob] = field(default_factory=dict)
+    uses: Uses = field(default_factory=Uses)
+    """sha256 -> the first media record that uses it."""
+    blobs: StoredBlobs = field(default_factory=StoredBlobs)
     """sha256 -> the blob member holding it, and what streaming it found."""
     verified_members: int = 0
     verified_bytes: int = 0

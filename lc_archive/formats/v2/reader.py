@@ -24,6 +24,7 @@ from ...archive.limits import DEFAULT_LIMITS, Limits
 from ...archive.zip_reader import ArchiveReader
 from ...plugins.registry import Registry, default_registry
 from ..plan import ArchiveSummary
+from .blob_index import StoredBlobs, Uses
 from .blobs import check_late_olx, finish_pending, read_blob
 from .detect import is_v2
 from .entities import read_collection, read_component, read_container, read_package, read_publish_log
@@ -61,21 +62,25 @@ def check_references(state: V2State) -> None:
                 if number is not None and not target.has(number):
                     state.problem(PUBLISH_LOG, f"{path}.{key}", f"{ref!r} has no version {number}")
     state.changes.close()
-    for sha, use in state.uses.items():
-        blob = state.blobs.get(sha)
-        if blob is None:
+    uses, blobs = state.uses, state.blobs
+    for row, sha in uses.rows():
+        found = blobs.find(sha)
+        if found < 0:
+            use = uses.use(row)
             state.problem(use.member, f"{use.at}.sha256", f"no member of the archive holds blob {sha}")
             continue
-        if blob.size != use.size:
+        blob = blobs.blob(found)
+        if blob.size != uses.size(row):
+            use = uses.use(row)
             state.problem(use.member, f"{use.at}.size", f"the blob is {blob.size} bytes, not {use.size}")
-        if use.text_at is not None and not blob.utf8:
-            member, at = use.text_at
+        if not blob.utf8 and uses.wants_text(row):
+            member, at = uses.use(row).text_at or ("", "")
             state.problem(member, f"{at}.text", f"stored as text, but blob {sha} is not valid UTF-8")
-        if use.olx_at is not None and not blob.olx_checked:
+        if not blob.olx_checked and uses.wants_olx(row):
             check_late_olx(state, sha, blob)
-    for sha, blob in state.blobs.items():
-        if sha not in state.uses:
-            state.problem(blob.member, "$", "a blob that no media record uses")
+    for row, sha in blobs.rows():
+        if sha not in uses:
+            state.problem(blobs.member(row), "$", "a blob that no media record uses")
 
 
 # -- entry points -----------------------------------------------------------------------------------
@@ -139,10 +144,10 @@ def read_v2(
         state.read_payloads(state.payloads, plan, on_read=_on_payload_read(state))
         plan = state.finish(plan)
         state.listed = None  # the biggest indexes go before the plan's own is built (lower peak)
-        state.uses.clear()
-        plan.blobs = {sha: blob.member for sha, blob in state.blobs.items()}
-        plan.blob_bytes = sum(blob.size for blob in state.blobs.values())
-        state.blobs.clear()
+        state.uses = Uses()
+        plan.blobs = state.blobs.members()  # the blob index's table and names, taken over
+        plan.blob_bytes = state.blobs.total_size()
+        state.blobs = StoredBlobs()
         plan.verified_members = state.verified_members
         plan.verified_bytes = state.verified_bytes
         if state.extensions:

@@ -1,0 +1,119 @@
+"""SHA-256 digests held compactly: :class:`DigestTable` numbers them in the order they are added.
+
+Blobs are named by their SHA-256, and restores index every distinct blob of an archive (some 260,000
+at 100,000 components). A set or dict of 64-character hex strings costs about 150 bytes a digest (a
+113-byte string and a table slot); this table keeps 32 bytes of digest per row in one ``bytearray``
+and an open-addressing index of 4-byte row numbers (at most half full): 40-48 bytes a digest, and no
+Python object per digest. Callers keep what they know of each digest in parallel arrays indexed by row.
+
+The index is keyed by Python's own (randomised, per process) hash of the digest bytes, so hostile
+input cannot line digests up in one probe chain. A string that is not a canonical digest (64 lower-case
+hex digits) is still accepted and kept in a small side table, exactly as a dict would keep it.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+
+__all__ = ["DigestTable"]
+
+_EMPTY = -1
+_MIN_SLOTS = 8
+
+
+def _packed(sha: str) -> bytes | None:
+    """The 32 bytes of a canonical hex digest, or None for any other string."""
+    if len(sha) != 64:
+        return None
+    try:
+        raw = bytes.fromhex(sha)
+    except ValueError:
+        return None
+    return raw if raw.hex() == sha else None  # not upper case, nor white space (fromhex skips it)
+
+
+class DigestTable:
+    """Hex SHA-256 digests, each once, numbered 0, 1, 2... in the order added (see the module docstring)."""
+
+    __slots__ = ("_digests", "_mask", "_other", "_other_rows", "_rows", "_slots")
+
+    def __init__(self) -> None:
+        self._digests = bytearray()  # 32 bytes per row (zeros for a row kept in the side table)
+        self._rows = 0
+        self._slots = array("i", [_EMPTY]) * _MIN_SLOTS
+        self._mask = _MIN_SLOTS - 1
+        self._other: dict[str, int] = {}  # non-canonical strings -> row
+        self._other_rows: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def __contains__(self, sha: object) -> bool:
+        return isinstance(sha, str) and self.find(sha) >= 0
+
+    def __iter__(self) -> Iterator[str]:
+        """The digests as hex strings, in row order."""
+        for row in range(self._rows):
+            yield self.digest(row)
+
+    def find(self, sha: str) -> int:
+        """The row of ``sha``, or -1 if it was never added."""
+        key = _packed(sha)
+        if key is None:
+            return self._other.get(sha, -1)
+        return self._slots[self._probe(key)]
+
+    def add(self, sha: str) -> int:
+        """The row of ``sha``, added as the next row if it is new (``len()`` tells which)."""
+        key = _packed(sha)
+        if key is None:
+            row = self._other.get(sha, -1)
+            if row < 0:
+                row = self._other[sha] = self._append(bytes(32))
+                self._other_rows[row] = sha
+            return row
+        at = self._probe(key)
+        row = self._slots[at]
+        if row < 0:
+            row = self._slots[at] = self._append(key)
+            if 2 * self._rows > self._mask:
+                self._grow()
+        return row
+
+    def digest(self, row: int) -> str:
+        """The hex digest of ``row``."""
+        other = self._other_rows.get(row) if self._other_rows else None
+        if other is not None:
+            return other
+        if not 0 <= row < self._rows:
+            raise IndexError(row)
+        return self._digests[32 * row : 32 * row + 32].hex()
+
+    def _append(self, key: bytes) -> int:
+        self._digests += key
+        self._rows += 1
+        return self._rows - 1
+
+    def _probe(self, key: bytes) -> int:
+        """The index slot holding ``key``'s row, or the empty slot where it would go (linear probing)."""
+        slots, mask, digests = self._slots, self._mask, self._digests
+        at = hash(key) & mask
+        while True:
+            row = slots[at]
+            if row < 0 or digests[32 * row : 32 * row + 32] == key:
+                return at
+            at = (at + 1) & mask
+
+    def _grow(self) -> None:
+        size = 2 * (self._mask + 1)
+        self._slots = array("i", [_EMPTY]) * size
+        self._mask = size - 1
+        slots, mask, digests = self._slots, self._mask, self._digests
+        for row in range(self._rows):
+            if row in self._other_rows:
+                continue
+            at = hash(bytes(digests[32 * row : 32 * row + 32])) & mask
+            while slots[at] >= 0:
+                at = (at + 1) & mask
+            slots[at] = row
