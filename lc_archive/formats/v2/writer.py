@@ -28,6 +28,7 @@ from itertools import chain
 
 from ...archive.zip_writer import ArchiveWriter, EntryConflict, is_compressible
 from ...domain import CONTAINER, CONTAINER_TYPES, EntityRecord, MediaRecord, VersionRecord, media_path_problem
+from ...domain.digests import DigestTable
 from ...errors import LcArchiveError
 from ...faults import fault_point
 from ...plugins.payload_members import PayloadNames
@@ -89,7 +90,7 @@ class _Emitter:
         self.out = ManifestedWriter(out)
         self.names = MemberNames()
         self.stats = V2WriteStats()
-        self.stored: set[str] = set()  # sha256 of every blob written
+        self.stored = DigestTable()  # sha256 of every blob written (32 bytes each)
 
     def toml(self, name: str, text: str, when: datetime) -> None:
         self.out.add_bytes(name, text.encode("utf-8"), when, compress=True)
