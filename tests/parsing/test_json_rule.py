@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from lc_archive.errors import Problem
-from lc_archive.parsing.safe_json import load_json, stream_json_object
+from lc_archive.parsing import safe_json
+from lc_archive.parsing.safe_json import load_json, stream_json_chunks, stream_json_object
 
 BAD = [
     (b'{"a": 1, "a": 2}', "$.a", "duplicate key 'a'"),
@@ -85,3 +86,40 @@ def test_the_document_must_be_an_object() -> None:
     for raw in (b"[1, 2]", b'"x"', b"", b"   "):
         head, _, problems = _stream(raw)
         assert head is None and problems and problems[0].path == "$", raw
+
+
+# -- read in chunks (stream_json_chunks): the same results and the same words as read whole ----------
+
+CHUNKED = [raw for raw, _, _ in BAD] + [
+    b'{"items": [{"a": 1}, {"b": 1, "b": 2}, {"c": "\\udfff"}, {"d": 4}]}',
+    b'{"items": [1], "items": [2]}',
+    b"[1, 2]", b'"x"', b"", b"   ", b"\xef\xbb", b"\xef\xbb\xbf",
+    b'{"items": [12345, 1.5e3, -0.25, true, null, "a\\\\", "\\"]", "\\u00e9t\xc3\xa9"], "n": 123}',
+    b'{"items": [1,\n 2,\n\n 3 4]}',  # an error on a later line
+    b'{"items": [1, 2] ,\n "x": [1}',
+    b'{"items": [' + b", ".join(b'{"name": "m%d", "size": %d}' % (i, i) for i in range(300)) + b"]}",
+    b'{"items": [' + b",\n".join(b'"%s"' % (b"x\\\\" * i) for i in range(200)) + b'], "tail": 1e5} x',
+    b'{"items": [' + b",\n".join(b"%d" % i for i in range(100)) + b" x]}",  # line 100, after the window moved
+    b'{"items": [' + b",\n".join(b'{"k": %d}' % i for i in range(100)) + b', {"k": 1,\n "k": tru}]}',
+    b'{"items": ["\\\\\\"[[[[["], "a": ' + b"[" * 99 + b"]" * 99 + b"}",  # brackets inside strings do not count
+]
+
+
+def _chunked(raw: bytes, size: int) -> tuple[dict[str, Any] | None, list[tuple[int, Any]], list[Problem]]:
+    seen: list[tuple[int, Any]] = []
+    problems: list[Problem] = []
+
+    def chunks() -> Any:
+        return iter([raw[i : i + size] for i in range(0, len(raw), size)])
+
+    head = stream_json_chunks("m.json", chunks, max_depth=100, array="items",
+                              on_element=lambda i, v: seen.append((i, v)), problems=problems)
+    return head, seen, problems
+
+
+@pytest.mark.parametrize("raw", CHUNKED)
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 64, 1 << 20])
+def test_a_document_read_in_chunks_gives_what_it_gives_read_whole(raw: bytes, size: int,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(safe_json, "_STEP", 16)  # the window grows and lets go every few elements
+    assert _chunked(raw, size) == _stream(raw)
