@@ -13,10 +13,11 @@ hex digits) is still accepted and kept in a small side table, exactly as a dict 
 
 from __future__ import annotations
 
+import hashlib
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
-__all__ = ["DigestTable"]
+__all__ = ["DigestTable", "IdsByText"]
 
 _EMPTY = -1
 _MIN_SLOTS = 8
@@ -73,6 +74,14 @@ class DigestTable:
                 row = self._other[sha] = self._append(bytes(32))
                 self._other_rows[row] = sha
             return row
+        return self.add_raw(key)
+
+    def find_raw(self, key: bytes) -> int:
+        """The row of the 32-byte digest ``key``, or -1."""
+        return self._slots[self._probe(key)]
+
+    def add_raw(self, key: bytes) -> int:
+        """The row of the 32-byte digest ``key``, added as the next row if it is new."""
         at = self._probe(key)
         row = self._slots[at]
         if row < 0:
@@ -117,3 +126,46 @@ class DigestTable:
             while slots[at] >= 0:
                 at = (at + 1) & mask
             slots[at] = row
+
+
+class IdsByText:
+    """``str -> int`` for maps of hundreds of thousands of refs (a restore's entity ids), held as the
+    SHA-256 of each key's UTF-8 in a :class:`DigestTable` and the values in an array: about 56 bytes an
+    entry and no object per key (a dict of ref strings to ints costs some 150). As for blobs, two keys
+    with one SHA-256 are taken as impossible."""
+
+    __slots__ = ("_table", "_values")
+
+    def __init__(self, items: Mapping[str, int] | None = None) -> None:
+        self._table = DigestTable()
+        self._values = array("q")
+        for key, value in (items or {}).items():
+            self[key] = value
+
+    @staticmethod
+    def _key(text: str) -> bytes:
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._table.find_raw(self._key(key)) >= 0
+
+    def get(self, key: str) -> int | None:
+        """The value of ``key``, or None."""
+        row = self._table.find_raw(self._key(key))
+        return None if row < 0 else self._values[row]
+
+    def __getitem__(self, key: str) -> int:
+        row = self._table.find_raw(self._key(key))
+        if row < 0:
+            raise KeyError(key)
+        return self._values[row]
+
+    def __setitem__(self, key: str, value: int) -> None:
+        row = self._table.add_raw(self._key(key))
+        if row == len(self._values):
+            self._values.append(value)
+        else:
+            self._values[row] = value

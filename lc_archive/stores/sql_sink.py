@@ -22,6 +22,7 @@ from ..domain import (
     PublishLogRecord,
     VersionRecord,
 )
+from ..domain.digests import IdsByText
 from ..errors import PackageExists, StoreError
 from ..faults import fault_point
 from .base import PackageSink
@@ -97,7 +98,7 @@ class SqlSink(PackageSink):
         self._conn = conn
         self._package_id = package_id
         self._blobs = BlobWriter(conn)
-        self._ids: dict[str, int] = {} if known is None else known
+        self._ids = IdsByText(known)  # ref -> entity id, ~56 bytes a ref
         self._children: list[tuple[int, int, str, int | None]] = []
         self._members: list[tuple[int, str]] = []
         self._entries: list[tuple[int, int, str, int | None, int | None]] = []

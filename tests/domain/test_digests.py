@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lc_archive.domain.digests import DigestTable
+from lc_archive.domain.digests import DigestTable, IdsByText
 from lc_archive.formats.plan import BlobMembers
 
 
@@ -66,3 +67,20 @@ def test_blob_members_maps_digests_to_members() -> None:
     assert blobs.get(_sha(3)) is None
     assert _sha(2) in blobs
     assert _sha(3) not in blobs
+
+
+def test_ids_by_text_is_a_map_of_strings_to_ints() -> None:
+    ids = IdsByText({"a": 1, "b": 2})
+    ids["c"] = 3
+    ids["a"] = 10
+    ids["\udc80 odd"] = 4  # a lone surrogate is a key like any other
+    assert len(ids) == 4
+    assert (ids["a"], ids.get("b"), ids.get("zz"), ids["\udc80 odd"]) == (10, 2, None, 4)
+    assert "c" in ids
+    assert "d" not in ids
+    assert 3 not in ids
+    with pytest.raises(KeyError):
+        ids["d"]
+    for i in range(3000):
+        ids[f"lct:org:lib:xblock.v1:html:{i}"] = i
+    assert all(ids[f"lct:org:lib:xblock.v1:html:{i}"] == i for i in range(3000))

@@ -42,7 +42,7 @@ from ...parsing.olx import parse_olx
 from ...plugins.payload_members import component_type as _component_type
 from ...plugins.registry import Registry, default_registry
 from ..plan import BackupMeta, RestorePlan
-from ..reading import ChildRef, ReadState
+from ..reading import ReadState
 from .docs import CollectionDoc, EntityDoc, PackageDoc
 from .layout import ComponentFiles, V1Layout, classify
 
@@ -177,7 +177,7 @@ def _read_container(state: _State, member: str, plan: RestorePlan | None) -> Non
             state.problem(member, f"$.version[{i}].container", "missing: a container version lists its children")
             continue
         for j, child in enumerate(v.container.children):
-            state.children.append(ChildRef(member, f"$.version[{i}].container.children[{j}]", ctype, child))
+            state.add_child(member, f"$.version[{i}].container.children[{j}]", ctype, child)
         versions.append(VersionRecord(
             number=v.version_num, title=v.title, created=_version_created(state, v.created),
             children=tuple(ChildRecord(c) for c in v.container.children),

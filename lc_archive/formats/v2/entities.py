@@ -29,7 +29,6 @@ from ...parsing.documents import load_text_document
 from ...parsing.safe_toml import TomlInvalid, decode_toml, split_at_headers
 from ...plugins.payload_members import component_type as _component_type
 from ..plan import BackupMeta
-from ..reading import ChildRef
 from .blob_index import media_at
 from .docs import (
     FORMAT_VERSION,
@@ -165,7 +164,7 @@ def read_container(state: V2State, member: str, plan: V2RestorePlan | None) -> N
     for i, v in enumerate(doc.version):
         for j, c in enumerate(v.children):
             path = f"$.version[{i}].children[{j}]"
-            state.children.append(ChildRef(member, f"{path}.ref", e.type, c.ref, c.pinned, f"{path}.pinned"))
+            state.add_child(member, f"{path}.ref", e.type, c.ref, pinned=c.pinned, pin_path=f"{path}.pinned")
     if not state.register(member, e.ref, CONTAINER, e.type, numbers, key_path="$.entity.ref") or not ok \
             or plan is None:
         return
