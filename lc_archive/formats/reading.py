@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -28,34 +27,12 @@ from ..plugins.checks import CheckMemo, check_component, child_problem
 from ..plugins.payload_members import entity_lookup, read_payload_members
 from ..plugins.registry import Registry
 from .plan import RestorePlan, Spool
+from .seen import SeenEntity, SeenIndex, compact_numbers
 
 __all__ = ["CHUNK", "ChildRef", "ReadState", "SeenEntity", "compact_numbers"]
 
 CHUNK = 64 * 1024
 """Bytes read from a member per step while streaming it."""
-
-
-def compact_numbers(numbers: Iterable[int]) -> int | frozenset[int]:
-    """``n`` when ``numbers`` are exactly 1..n (the usual case), else the set of them."""
-    listed = list(numbers)
-    return len(listed) if listed == list(range(1, len(listed) + 1)) else frozenset(listed)
-
-
-@dataclass(slots=True)
-class SeenEntity:
-    """One accepted entity, for cross-reference checks: kind, type, where, and its version numbers."""
-
-    kind: str
-    type: str
-    """``namespace:type`` of a component, the container type of a container."""
-    member: str
-    versions: int | frozenset[int]
-    """``n`` when the versions are exactly 1..n, else the set of numbers (:func:`compact_numbers`)."""
-
-    def has(self, number: int) -> bool:
-        """Whether the entity has version ``number``."""
-        v = self.versions
-        return 1 <= number <= v if isinstance(v, int) else number in v
 
 
 @dataclass(slots=True)
@@ -81,7 +58,7 @@ class ReadState:
     progress: Callable[[int], None] | None = None
     problems: ProblemList = field(default_factory=ProblemList)
     """Every problem found: the first ones whole, the rest counted per kind (bounded memory)."""
-    seen: dict[str, SeenEntity] = field(default_factory=dict)
+    seen: SeenIndex = field(default_factory=SeenIndex)
     children: Spool[tuple[str, str, str, str, int | None, str | None]] = field(default_factory=Spool)
     """Container children (:class:`ChildRef` fields, as tuples: they pickle five times faster), checked
     once every entity is known; spooled to disk (some 400,000 at 100,000 components, each a few strings)."""
@@ -168,7 +145,7 @@ class ReadState:
         if first is not None:
             self.problem(member, key_path, f"entity {ref!r} is also defined in {first.member}")
             return False
-        self.seen[ref] = SeenEntity(kind, sys.intern(type), member, compact_numbers(numbers))  # a few types
+        self.seen.add(ref, kind, type, member, compact_numbers(numbers))
         return True
 
     def register_collection(self, member: str, code: str, *, key_path: str) -> bool:
@@ -225,7 +202,7 @@ class ReadState:
         """Read and check the plugin payload members (their targets must be indexed entities)."""
         notes = read_payload_members(
             self.reader, members, prefix=prefix, limits=self.limits, registry=self.registry,
-            lookup=entity_lookup(self.seen, SeenEntity.has), add=plan.add_payload if plan is not None else None,
+            lookup=entity_lookup(self.seen.get, SeenEntity.has), add=plan.add_payload if plan is not None else None,
             problems=self.problems, on_read=on_read,
         )  # fmt: skip
         if plan is not None:

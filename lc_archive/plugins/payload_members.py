@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -99,12 +99,13 @@ def component_type(namespace: str, type: str) -> str:
 
 
 def entity_lookup[S: _Indexed](
-    seen: Mapping[str, S], has_version: Callable[[S, int], bool]
+    seen: Callable[[str], S | None], has_version: Callable[[S, int], bool]
 ) -> Callable[[str], TargetInfo | None]:
-    """A ``lookup`` for :func:`read_payload_members` over a reader's index of the entities it accepted."""
+    """A ``lookup`` for :func:`read_payload_members` over a reader's index of the entities it accepted
+    (``seen``: ref -> its entry, or None)."""
 
     def lookup(ref: str) -> TargetInfo | None:
-        entry = seen.get(ref)
+        entry = seen(ref)
         if entry is None:
             return None
         return TargetInfo(entry.kind, entry.type, lambda number: has_version(entry, number))
