@@ -132,6 +132,11 @@ class MemberNames:
         self._limits = limits
         self._stems = NameAllocator()
         self._folders: dict[tuple[str, str], str] = {}  # (namespace, type) -> entities/<ns>/<type>
+        # The names under the folder of the component named last: only its blobs go there, so they can
+        # clash with nothing else and are forgotten with the next component (260,000 names and as many
+        # v<N>/ folders at 100,000 components).
+        self._blob_base = ""
+        self._blob_claims = NameClaims(limits)
         for name in (PACKAGE, PUBLISH_LOG, MANIFEST):
             self._claims.claim(name)
         for directory in (ENTITIES, COLLECTIONS, EXTENSIONS):
@@ -171,6 +176,7 @@ class MemberNames:
             if claims.free(base + ".toml") and claims.free(base) and claims.free_dir(base + "/"):
                 self._claims.claim(base + ".toml")
                 self._claims.claim_dir(base + "/")
+                self._blob_base, self._blob_claims = base, NameClaims(self._limits)
                 return base
         raise AssertionError("unreachable: a bare hash stem is always free")  # pragma: no cover
 
@@ -183,13 +189,15 @@ class MemberNames:
         raise AssertionError("unreachable: a bare hash stem is always free")  # pragma: no cover
 
     def blob(self, base: str, number: int, path: str, sha256: str) -> str:
-        """Where a blob first used as ``path`` of version ``number`` of component ``base`` goes."""
+        """Where a blob first used as ``path`` of version ``number`` of component ``base`` goes (claimed
+        among the names under ``base``'s folder when it is the component named last)."""
+        claims = self._blob_claims if base == self._blob_base else self._claims
         name = f"{base}/v{number}/{path}"
-        if self._claims.free(name):
-            return self._claims.claim(name)
+        if claims.free(name):
+            return claims.claim(name)
         fallback = f"{base}/v{number}/{BLOB_FALLBACK_DIR}"
         k = 1
-        while not self._claims.free(name := f"{fallback}/{sha256}"):
+        while not claims.free(name := f"{fallback}/{sha256}"):
             k += 1
             fallback = f"{base}/v{number}/{BLOB_FALLBACK_DIR}-{k}"
-        return self._claims.claim(name)
+        return claims.claim(name)
