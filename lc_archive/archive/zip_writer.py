@@ -43,6 +43,7 @@ from .names import NOT_NFC, fold, name_problem
 from .zip_central import CentralDirectory
 from .zip_entry import DATA_DESCRIPTOR, UTF8, Entry, dos_date_time, too_large
 from .zip_format import STORED
+from .zip_names import TakenNames
 from .zip_packer import MAX_ENTRY, Packer, cores_available
 
 __all__ = ["ArchiveWriter", "EntryConflict", "atomic_output", "is_compressible"]
@@ -144,7 +145,7 @@ class ArchiveWriter:
         self._pending = 0  # bytes in _parts
         self._central = CentralDirectory()
         self._writing = False
-        self._taken: dict[str, str] = {}  # fold(name) -> the name written (one str when they are equal)
+        self._taken = TakenNames()  # fold(name) -> the name written, ~24 bytes a name
         self._stamps: dict[datetime, tuple[int, int]] = {}
         self.entries = 0
         """Number of entries written so far."""
@@ -293,6 +294,7 @@ class ArchiveWriter:
                 self._packer.close()
             self._fp = None
             self._central.close()
+            self._taken.close()
             if self._own:
                 fp.close()
 
@@ -320,7 +322,7 @@ class ArchiveWriter:
             except UnicodeEncodeError as exc:
                 raise EntryConflict(f"archive entry name {name!r} is not valid Unicode") from exc
             flags = self._flags | UTF8
-        taken[folded] = name
+        taken.add(folded, name)
         # Equal naive or UTC datetimes give the same stamp, so those are cached by value (in other
         # zones, datetimes on either side of a DST fold compare equal but differ in UTC).
         if type(when) is datetime and (when.tzinfo is None or when.tzinfo is UTC):
