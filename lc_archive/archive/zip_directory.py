@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 from ..errors import ArchiveInvalid, Problem
 from .limits import Limits
+from .name_index import NameIndex
 from .names import PLAIN_BYTES, check_raw_name, display
 from .zip_end import End
 from .zip_format import (
@@ -68,17 +69,17 @@ _U32_ARRAY = "I" if array("I").itemsize == 4 else "L"  # array typecode of a 4-b
 class Records:
     """What reads need of every entry after the pre-flight, held compactly (internal).
 
-    ``index`` maps each name, in central-directory order, to its cell in the parallel arrays (data
-    offset, compressed size, size, CRC-32, method), or, for a plain directory entry (no data, CRC 0),
-    to a small negative code instead of a cell: -1 stored, ``-2 - compressed size`` deflated. Small
-    ints are shared objects, so such a directory costs only its name and dict slot, and a file its
-    name, dict slot, cell number and ~17 bytes of arrays (4-byte cells below 4 GiB). No per-entry
+    ``index`` (a :class:`~.name_index.NameIndex`, ~24 bytes an entry besides the name) maps each name, in
+    central-directory order, to its cell in the parallel arrays (data offset, compressed size, size,
+    CRC-32, method), or, for a plain directory entry (no data, CRC 0), to a small negative code instead
+    of a cell: -1 stored, ``-2 - compressed size`` deflated. So an entry costs its name, its index entry
+    and, for a file, ~17 bytes of arrays (4-byte cells below 4 GiB). No per-entry
     object or display string is kept: displays are rebuilt from the name when a problem is reported.
     """
 
     __slots__ = ("crcs", "csizes", "index", "methods", "offsets", "usizes")
 
-    def __init__(self, index: dict[str, int], offsets: array[int], csizes: array[int],  # noqa: PLR0917
+    def __init__(self, index: NameIndex, offsets: array[int], csizes: array[int],  # noqa: PLR0917
                  usizes: array[int], crcs: array[int], methods: array[int]) -> None:
         self.index = index
         self.offsets = offsets
@@ -137,7 +138,7 @@ class Table:
     def records(self) -> Records:
         """The compact index kept after a successful pre-flight (every method is then 0 or 8)."""
         kept = self.kept
-        return Records(dict(zip(self.names, self.cells, strict=True)),
+        return Records(NameIndex(self.names, self.cells),
                         _narrow(array("Q", compress(self.data_offsets, kept))),
                         _narrow(array("Q", compress(self.csizes, kept))),
                         _narrow(array("Q", compress(self.usizes, kept))),
