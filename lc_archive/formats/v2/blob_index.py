@@ -3,9 +3,10 @@ and what streaming each blob member found (:class:`StoredBlobs`).
 
 Both are keyed by SHA-256 in a :class:`~lc_archive.domain.digests.DigestTable` (32 bytes a digest) with
 what is known of each digest in parallel arrays; the member names are the reader's own strings and a
-media record's place (``$.version[i].media[j]``) is kept as its two numbers. About 100 bytes a use and
-60 a stored blob, against some 400 for dicts of hex strings to small objects (260,000 distinct blobs at
-100,000 components). :class:`Use` and :class:`Blob` are views made when a caller asks for one.
+media record's place (``$.version[i].media[j]``) is kept as its two numbers. About 70 bytes a use (more
+for a blob whose first text or OLX use is not its first use) and 60 a stored blob, against some 400 for
+dicts of hex strings to small objects (260,000 distinct blobs at 100,000 components). :class:`Use` and
+:class:`Blob` are views made when a caller asks for one.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from ..plan import BlobMembers
 
 __all__ = ["Blob", "StoredBlobs", "Use", "Uses", "media_at"]
 
-_NONE = -1
+_TEXT = 1
+_OLX = 2
 
 
 def media_at(version: int, media: int) -> str:
@@ -51,15 +53,15 @@ class Blob:
 class Uses:
     """sha256 -> its first use (:class:`Use`), in the order first used."""
 
-    __slots__ = ("_at", "_members", "_olx_members", "_sizes", "_table", "_text_members")
+    __slots__ = ("_at", "_firsts", "_later", "_members", "_sizes", "_table")
 
     def __init__(self) -> None:
         self._table = DigestTable()
         self._members: list[str] = []
-        self._text_members: list[str | None] = []
-        self._olx_members: list[str | None] = []
         self._sizes = array("q")
-        self._at = array("i")  # six numbers a row: (version, media) of the use, of the text use, of the OLX use
+        self._at = array("i")  # (version, media) of each first use
+        self._firsts = bytearray()  # _TEXT / _OLX: the first use is also the first text / OLX use
+        self._later: dict[tuple[int, int], tuple[str, int, int]] = {}  # (row, _TEXT or _OLX) -> a later use
 
     def __len__(self) -> int:
         return len(self._table)
@@ -72,35 +74,36 @@ class Uses:
         """Record media record ``$.version[version].media[media]`` of ``member`` using blob ``sha``: its
         first use is kept, the first text and OLX uses are added to it. The row of the blob's earlier
         first use (:meth:`use`), or -1 if this is its first."""
-        table = self._table
-        row = table.add(sha)
+        row = self._table.add(sha)
         if row == len(self._members):
             self._members.append(member)
-            self._text_members.append(member if text else None)
-            self._olx_members.append(member if olx else None)
             self._sizes.append(size)
-            self._at.extend((version, media, version if text else _NONE, media, version if olx else _NONE, media))
+            self._at.extend((version, media))
+            self._firsts.append((_TEXT if text else 0) | (_OLX if olx else 0))
             return -1
-        if text and self._text_members[row] is None:
-            self._text_members[row] = member
-            self._at[6 * row + 2 : 6 * row + 4] = array("i", (version, media))
-        if olx and self._olx_members[row] is None:
-            self._olx_members[row] = member
-            self._at[6 * row + 4 : 6 * row + 6] = array("i", (version, media))
+        for wanted, kind in ((text, _TEXT), (olx, _OLX)):
+            if wanted and not self._has(row, kind):
+                self._later[row, kind] = (member, version, media)
         return row
+
+    def _has(self, row: int, kind: int) -> bool:
+        return bool(self._firsts[row] & kind) or (row, kind) in self._later
+
+    def _where(self, row: int, kind: int) -> tuple[str, str] | None:
+        if self._firsts[row] & kind:
+            return self._members[row], media_at(self._at[2 * row], self._at[2 * row + 1])
+        later = self._later.get((row, kind))
+        return None if later is None else (later[0], media_at(later[1], later[2]))
 
     def olx_used(self, sha: str) -> bool:
         """Whether a media record uses blob ``sha`` as ``block.xml``."""
         row = self._table.find(sha)
-        return row >= 0 and self._olx_members[row] is not None
+        return row >= 0 and self._has(row, _OLX)
 
     def use(self, row: int) -> Use:
         """The use in ``row`` (a view)."""
-        at = self._at[6 * row : 6 * row + 6]
-        text, olx = self._text_members[row], self._olx_members[row]
-        return Use(self._members[row], media_at(at[0], at[1]), self._sizes[row],
-                   None if text is None else (text, media_at(at[2], at[3])),
-                   None if olx is None else (olx, media_at(at[4], at[5])))
+        return Use(self._members[row], media_at(self._at[2 * row], self._at[2 * row + 1]), self._sizes[row],
+                   self._where(row, _TEXT), self._where(row, _OLX))
 
     def rows(self) -> Iterator[tuple[int, str]]:
         """``(row, sha256)`` in the order first used."""
@@ -112,11 +115,11 @@ class Uses:
 
     def wants_text(self, row: int) -> bool:
         """Whether a media record stores the blob as text."""
-        return self._text_members[row] is not None
+        return self._has(row, _TEXT)
 
     def wants_olx(self, row: int) -> bool:
         """Whether a media record uses the blob as ``block.xml``."""
-        return self._olx_members[row] is not None
+        return self._has(row, _OLX)
 
 
 _UTF8 = 1
