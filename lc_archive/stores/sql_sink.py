@@ -23,6 +23,7 @@ from ..domain import (
     VersionRecord,
 )
 from ..domain.digests import IdsByText
+from ..domain.spool import Spool
 from ..errors import PackageExists, StoreError
 from ..faults import fault_point
 from .base import PackageSink
@@ -99,7 +100,9 @@ class SqlSink(PackageSink):
         self._package_id = package_id
         self._blobs = BlobWriter(conn)
         self._ids = IdsByText(known)  # ref -> entity id, ~56 bytes a ref
-        self._children: list[tuple[int, int, str, int | None]] = []
+        # Children whose entity is not added yet (most of a package's, when containers come first): spooled
+        # to disk until finish() resolves them.
+        self._children: Spool[tuple[int, int, str, int | None]] = Spool()
         self._members: list[tuple[int, str]] = []
         self._entries: list[tuple[int, int, str, int | None, int | None]] = []
 
@@ -244,7 +247,7 @@ class SqlSink(PackageSink):
         """Resolve every pending ref (StoreError naming the first unknown one) and flush blobs."""
         self._blobs.flush()
         for what, refs in (
-            ("container child", (x[2] for x in self._children)),
+            ("container child", (x[2] for batch in self._children.batches() for x in batch)),
             ("collection member", (x[1] for x in self._members)),
             ("publish log entry", (x[2] for x in self._entries)),
         ):
@@ -252,8 +255,10 @@ class SqlSink(PackageSink):
                 if ref not in self._ids:
                     raise StoreError(f"{what} {ref!r} is not an entity of this package")
         ids = self._ids
-        self._insert(child, (_child_row(v, pos, ids[ref], pin) for v, pos, ref, pin in self._children))
-        self._children = []
+        self._insert(child, (_child_row(v, pos, ids[ref], pin) for batch in self._children.batches()
+                             for v, pos, ref, pin in batch))
+        self._children.close()
+        self._children = Spool()
         self._flush_resolved()
         fault_point("sink.finished")
 
