@@ -9,6 +9,9 @@ prefix of its own), and moto's S3 server started here on 127.0.0.1 (``tests/supp
    uniformly from 10 to 500 components, seed 1), backed up to a fresh local directory by a real
    ``celery worker`` with 1, then 2 prefork processes: packages per second for each, the ratio, and the
    second run's rewrites (must be 0) and time. Then the same with 2 processes to the S3 server.
+   **local** (part ``local``): the same store with ``lc-archive backup-all --local -j 1``, then ``-j 2``
+   (spawned worker processes, no broker): wall time, CPU seconds and cores used, the ratio.
+   Every run records the load average before and after it; the report has ``uptime`` at both ends.
 2. **restore from S3**: a ``--components`` library backed up to S3, restored from ``s3://`` in a fresh
    process: wall time and peak RSS (``VmHWM``), beside a restore of the same archive from a local file.
 3. **streamed export**: time to the first chunk of ``stream_backup`` at ``--components``, measured
@@ -51,6 +54,11 @@ def _peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _uptime() -> str:
+    """``uptime``'s line (the machine's load), to read every figure against."""
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
 # -- child operations (one fresh process each) -------------------------------------------------------
@@ -183,6 +191,7 @@ def _celery_runs(db: Path, workdir: Path, s3: Any, packages: int, *, with_s3: bo
         processes = instances * per_worker
         target = s3.url(f"site-{label}/") if to_s3 else str(workdir / f"out-{label}-{time.time_ns()}")
         log = workdir / f"worker-{label}.log"
+        load_before = [round(x, 2) for x in os.getloadavg()]
         with running_worker(env, log, concurrency=per_worker, instances=instances) as worker:
             pids = [proc.pid for proc in worker.procs]
             first = _backup_all(db, target, pids)
@@ -193,7 +202,8 @@ def _celery_runs(db: Path, workdir: Path, s3: Any, packages: int, *, with_s3: bo
             "first_run_s": first["client_wall_s"], "packages_per_s": round(packages / first["client_wall_s"], 2),
             "written": first["written"], "failed": len(first["failed"]),
             "worker_cpu_s": first["worker_cpu_s"], "worker_cores_used": first["worker_cores_used"],
-            "machine_load_1min": round(os.getloadavg()[0], 2),
+            "machine_load_1min": round(os.getloadavg()[0], 2), "load_before": load_before,
+            "load_after": [round(x, 2) for x in os.getloadavg()],
             "second_run_s": second["client_wall_s"], "second_run_rewrites": second["written"],
             "second_run_unchanged": second["unchanged"], "second_run_index_written": second["index_written"],
         }
@@ -203,6 +213,42 @@ def _celery_runs(db: Path, workdir: Path, s3: Any, packages: int, *, with_s3: bo
     runs["ratio_2_over_1"] = round(runs["local_dir_2_workers"]["packages_per_s"] / one["packages_per_s"], 3)
     runs["ratio_2_processes_one_worker_over_1"] = round(
         runs["local_dir_1_worker_2_processes"]["packages_per_s"] / one["packages_per_s"], 3)
+    return runs
+
+
+def _local_runs(db: Path, workdir: Path, packages: int) -> dict[str, Any]:
+    """``lc-archive backup-all --local -j N`` (spawned worker processes, no broker): wall time, CPU
+    seconds of the command and its processes (``RUSAGE_CHILDREN``), the second run's rewrites."""
+    import resource
+
+    cli = [str(Path(sys.executable).parent / "lc-archive"), "backup-all", "--local", "--json", "-q"]
+    runs: dict[str, Any] = {}
+    for jobs in (1, 2):
+        target = workdir / f"out-local-j{jobs}-{time.time_ns()}"
+        load_before = [round(x, 2) for x in os.getloadavg()]
+        timings = []
+        for _ in range(2):  # the first run writes every archive, the second (nothing changed) none
+            cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            proc = subprocess.run([*cli, "-j", str(jobs), str(db), str(target)], capture_output=True, text=True,
+                                  check=False, cwd=REPO, env={**os.environ, "LC_ARCHIVE_BROKER_URL": ""})
+            wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if proc.returncode != 0:
+                sys.stderr.write(proc.stdout + proc.stderr)
+                raise SystemExit(f"bench-site: backup-all -j {jobs} failed ({proc.returncode})")
+            result = json.loads(proc.stdout)["result"]
+            cpu_s = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
+            timings.append({"wall_s": round(wall, 3), "cpu_s": round(cpu_s, 1), "cores_used": round(cpu_s / wall, 2),
+                            "written": result["written"]})
+        first, second = timings
+        runs[f"local_j{jobs}"] = {
+            "jobs": jobs, "first_run_s": first["wall_s"], "packages_per_s": round(packages / first["wall_s"], 2),
+            "written": first["written"], "cpu_s": first["cpu_s"], "cores_used": first["cores_used"],
+            "second_run_s": second["wall_s"], "second_run_rewrites": second["written"],
+            "load_before": load_before, "load_after": [round(x, 2) for x in os.getloadavg()]}
+        print(f"  local -j {jobs}: {runs[f'local_j{jobs}']}", flush=True)
+    runs["ratio_j2_over_j1"] = round(runs["local_j2"]["packages_per_s"] / runs["local_j1"]["packages_per_s"], 3)
     return runs
 
 
@@ -329,8 +375,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--out", default="bench-out/site.json")
     p.add_argument("--workdir", help="keep the generated stores here (reused by the next run)")
     p.add_argument("--no-s3-site", action="store_true", help="backup_all to local directories only")
-    p.add_argument("--parts", default="backup_all,large,decisions",
-                   help="comma-separated subset of: backup_all, large, decisions")
+    p.add_argument("--parts", default="backup_all,local,large,decisions",
+                   help="comma-separated subset of: backup_all (Celery), local (backup-all -j 1 and -j 2), large, "
+                        "decisions")
     args = p.parse_args(argv)
     parts = set(args.parts.split(","))
     os.environ.setdefault("LC_ARCHIVE_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -342,23 +389,29 @@ def main(argv: list[str]) -> int:
     report: dict[str, Any] = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "note": note,
                     "sched_autogroup": Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip()},
-        "started": datetime.now(UTC).isoformat(timespec="seconds")}
+        "started": datetime.now(UTC).isoformat(timespec="seconds"), "uptime_before": _uptime()}
     targets: dict[str, bool] = {}
     with contextlib.ExitStack() as stack:
         workdir = Path(args.workdir) if args.workdir else Path(stack.enter_context(
             tempfile.TemporaryDirectory(prefix="lc-archive-bench-site-")))
         workdir.mkdir(parents=True, exist_ok=True)
         s3 = stack.enter_context(running_s3())
-        if "backup_all" in parts:
+        if parts & {"backup_all", "local"}:
             started = time.perf_counter()
             db, components = _site_store(workdir, args.packages)
             report["site"] = {"packages": args.packages, "components": components,
                               "generate_s": round(time.perf_counter() - started, 1)}
             print(f"site store: {report['site']}", flush=True)
+        if "backup_all" in parts:
             runs = report["backup_all"] = _celery_runs(db, workdir, s3, args.packages, with_s3=not args.no_s3_site)
             targets["ratio_2_over_1 >= 1.6"] = runs["ratio_2_over_1"] >= 1.6
             targets["second_run_rewrites == 0"] = all(r["second_run_rewrites"] == 0 for r in runs.values()
                                                       if isinstance(r, dict))
+        if "local" in parts:
+            local = report["backup_all_local"] = _local_runs(db, workdir, args.packages)
+            targets["local_ratio_j2_over_j1 >= 1.6"] = local["ratio_j2_over_j1"] >= 1.6
+            targets["local_second_run_rewrites == 0"] = all(r["second_run_rewrites"] == 0 for r in local.values()
+                                                            if isinstance(r, dict))
         if "large" in parts:
             big = _big_library(workdir, args.components)
             large = report["large_library"] = {"components": args.components,
@@ -369,6 +422,7 @@ def main(argv: list[str]) -> int:
             targets["stream_equals_file_backup"] = large["stream"]["equals_file_backup"]
         if "decisions" in parts:
             report["decisions"] = {"commit": _commit_strategies(s3), "writers": _writers()}
+    report["uptime_after"] = _uptime()
     report["targets"] = targets
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
