@@ -17,7 +17,7 @@ import hashlib
 from array import array
 from collections.abc import Iterator, Mapping
 
-__all__ = ["DigestTable", "IdsByText"]
+__all__ = ["DigestTable", "IdsByText", "TextSet"]
 
 _EMPTY = -1
 _MIN_SLOTS = 8
@@ -142,30 +142,51 @@ class IdsByText:
         for key, value in (items or {}).items():
             self[key] = value
 
-    @staticmethod
-    def _key(text: str) -> bytes:
-        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
-
     def __len__(self) -> int:
         return len(self._values)
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and self._table.find_raw(self._key(key)) >= 0
+        return isinstance(key, str) and self._table.find_raw(_text_key(key)) >= 0
 
     def get(self, key: str) -> int | None:
         """The value of ``key``, or None."""
-        row = self._table.find_raw(self._key(key))
+        row = self._table.find_raw(_text_key(key))
         return None if row < 0 else self._values[row]
 
     def __getitem__(self, key: str) -> int:
-        row = self._table.find_raw(self._key(key))
+        row = self._table.find_raw(_text_key(key))
         if row < 0:
             raise KeyError(key)
         return self._values[row]
 
     def __setitem__(self, key: str, value: int) -> None:
-        row = self._table.add_raw(self._key(key))
+        row = self._table.add_raw(_text_key(key))
         if row == len(self._values):
             self._values.append(value)
         else:
             self._values[row] = value
+
+
+class TextSet:
+    """A set of strings held as the SHA-256 of each one's UTF-8 in a :class:`DigestTable` (about 45 bytes
+    a string, no object): for the name and stem tables of an archive being written. As for blobs, two
+    strings with one SHA-256 are taken as impossible."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self) -> None:
+        self._table = DigestTable()
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __contains__(self, text: object) -> bool:
+        return isinstance(text, str) and self._table.find_raw(_text_key(text)) >= 0
+
+    def add(self, text: str) -> None:
+        """Add ``text``."""
+        self._table.add_raw(_text_key(text))
+
+
+def _text_key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()

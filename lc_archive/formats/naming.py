@@ -29,6 +29,7 @@ import unicodedata
 from collections.abc import Iterator
 
 from ..archive.names import fold
+from ..domain.digests import TextSet
 
 __all__ = ["MAX_STEM_BYTES", "NameAllocator", "hashed_name", "name_digest", "slugify", "utf8_prefix"]
 
@@ -85,15 +86,15 @@ class NameAllocator:
     __slots__ = ("_given", "_used_slugs")
 
     def __init__(self) -> None:
-        self._used_slugs: set[str] = set()
-        self._given: dict[str, set[str]] = {}
+        self._used_slugs = TextSet()
+        self._given: dict[str, TextSet] = {}  # scope -> folded stems (SHA-256 keys: ~45 bytes a stem)
 
     def allocate(self, identifier: str, scope: str = "") -> str:
         """The stem for ``identifier`` in directory ``scope``; call in the peer's naming order."""
         slug = slugify(identifier)
         plain = bool(slug) and slug not in self._used_slugs
         self._used_slugs.add(slug)
-        given = self._given.setdefault(scope, set())
+        given = self._given.setdefault(scope, TextSet())
         name = next((n for n in self._candidates(identifier, slug, plain) if fold(n) not in given), "")
         if not name:
             base = _capped(f"{slug}_{name_digest(identifier, _MAX_DIGEST)}", slug, identifier, _MAX_DIGEST)
@@ -112,4 +113,5 @@ class NameAllocator:
 
     def is_given(self, name: str, scope: str = "") -> bool:
         """Whether ``name`` was already handed out in ``scope``."""
-        return fold(name) in self._given.get(scope, ())
+        given = self._given.get(scope)
+        return given is not None and fold(name) in given

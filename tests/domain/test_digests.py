@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lc_archive.domain.digests import DigestTable, IdsByText
+from lc_archive.domain.digests import DigestTable, IdsByText, TextSet
 from lc_archive.formats.plan import BlobMembers
 
 
@@ -84,3 +84,16 @@ def test_ids_by_text_is_a_map_of_strings_to_ints() -> None:
     for i in range(3000):
         ids[f"lct:org:lib:xblock.v1:html:{i}"] = i
     assert all(ids[f"lct:org:lib:xblock.v1:html:{i}"] == i for i in range(3000))
+
+
+def test_text_set() -> None:
+    names = TextSet()
+    for i in range(2000):
+        names.add(f"entities/xblock.v1/html/c{i}/")
+    names.add("\udc80")
+    names.add("entities/xblock.v1/html/c1/")  # twice: once
+    assert len(names) == 2001
+    assert "entities/xblock.v1/html/c1999/" in names
+    assert "\udc80" in names
+    assert "entities/xblock.v1/html/c2000/" not in names
+    assert 1 not in names

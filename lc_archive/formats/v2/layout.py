@@ -136,7 +136,7 @@ class MemberNames:
         # clash with nothing else and are forgotten with the next component (260,000 names and as many
         # v<N>/ folders at 100,000 components).
         self._blob_base = ""
-        self._blob_claims = NameClaims(limits)
+        self._blob_claims = NameClaims(limits, compact=False)
         for name in (PACKAGE, PUBLISH_LOG, MANIFEST):
             self._claims.claim(name)
         for directory in (ENTITIES, COLLECTIONS, EXTENSIONS):
@@ -176,7 +176,7 @@ class MemberNames:
             if claims.free(base + ".toml") and claims.free(base) and claims.free_dir(base + "/"):
                 self._claims.claim(base + ".toml")
                 self._claims.claim_dir(base + "/")
-                self._blob_base, self._blob_claims = base, NameClaims(self._limits)
+                self._blob_base, self._blob_claims = base, NameClaims(self._limits, compact=False)
                 return base
         raise AssertionError("unreachable: a bare hash stem is always free")  # pragma: no cover
 
