@@ -70,6 +70,11 @@ class PackageSource(ABC):
     def open_blob(self, sha256: str) -> AbstractContextManager[BinaryIO]:
         """A read-only binary stream over one blob's bytes (never loaded whole)."""
 
+    def blob_in_memory(self, sha256: str) -> bytes | None:
+        """The blob's bytes if this source holds them in memory already (a batch prefetch), else ``None``
+        (then :meth:`open_blob` streams them). Lets a writer take a small blob whole, without a stream."""
+        return None
+
 
 class PackageSink(ABC):
     """Write access to one new package, valid inside the ``Store.write`` context (one transaction)."""

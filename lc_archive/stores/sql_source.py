@@ -301,11 +301,15 @@ class SqlSource(PackageSource):
 
         Small blobs of the current entity batch come from a bounded prefetch made for the batch.
         """
-        if not self._wants_blobs:  # the first blob a backup opens: prefetch the rest of this batch too
-            self._wants_blobs = True
-            self._prefetch(self._batch_media)
-            self._batch_media = []
-        cached = self._blob_cache.get(sha256)
+        cached = self.blob_in_memory(sha256)
         if cached is not None:
             return nullcontext(io.BytesIO(cached))
         return open_blob(self._conn, sha256)
+
+    def blob_in_memory(self, sha256: str) -> bytes | None:
+        """The blob's bytes if this batch's prefetch holds them (the first call starts the prefetch)."""
+        if not self._wants_blobs:  # the first blob a backup asks for: prefetch the rest of this batch too
+            self._wants_blobs = True
+            self._prefetch(self._batch_media)
+            self._batch_media = []
+        return self._blob_cache.get(sha256)

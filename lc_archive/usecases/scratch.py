@@ -60,6 +60,9 @@ class _RenamedSource(PackageSource):
     def open_blob(self, sha256: str) -> AbstractContextManager[BinaryIO]:
         return self._inner.open_blob(sha256)
 
+    def blob_in_memory(self, sha256: str) -> bytes | None:
+        return self._inner.blob_in_memory(sha256)
+
 
 class ScratchStore(Store):
     """A read-only store holding one restored archive under the archive's own ref.

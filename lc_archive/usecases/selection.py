@@ -110,6 +110,9 @@ class SelectedSource(PackageSource):
     def open_blob(self, sha256: str) -> AbstractContextManager[BinaryIO]:
         return self.source.open_blob(sha256)
 
+    def blob_in_memory(self, sha256: str) -> bytes | None:
+        return self.source.blob_in_memory(sha256)
+
 
 def select_source(
     source: PackageSource,

@@ -225,6 +225,9 @@ class _Emitter:
     def media(self, member: str, media: MediaRecord, when: datetime) -> None:
         if media.size == 0:
             self.out.add_bytes(member, b"", when, compress=False)
+        elif (data := self.source.blob_in_memory(media.sha256)) is not None:  # whole: no stream, no copy
+            check_blob(member, media, len(data), hashlib.sha256(data).hexdigest())
+            self.out.add_bytes(member, data, when, compress=is_compressible(media.path, media.media_type))
         else:
             digest = hashlib.sha256()
             with self.source.open_blob(media.sha256) as blob:

@@ -321,11 +321,14 @@ class FakeSource(PackageSource):
         entities: list[EntityRecord],
         collections: list[CollectionRecord] | None = None,
         blobs: dict[str, bytes] | None = None,
+        *,
+        in_memory: bool = False,
     ) -> None:
         self.package = package
         self.entities = entities
         self.collections = collections or []
         self.blobs = blobs or {}
+        self.in_memory = in_memory  # offer the blobs whole (blob_in_memory), as the SQL store's prefetch does
 
     def entity_count(self) -> int:
         return len(self.entities)
@@ -349,6 +352,9 @@ class FakeSource(PackageSource):
             yield io.BytesIO(self.blobs[sha256])
 
         return opened()
+
+    def blob_in_memory(self, sha256: str) -> bytes | None:
+        return self.blobs[sha256] if self.in_memory else None
 
 
 def blob(path: str, data: bytes, media_type: str = "application/octet-stream") -> tuple[MediaRecord, str, bytes]:
@@ -404,10 +410,13 @@ def test_unknown_container_type_is_refused() -> None:
         write_fake(FakeSource(PACKAGE, [chapter]))
 
 
-def test_corrupt_blob_and_bad_order_are_refused() -> None:
+@pytest.mark.parametrize("in_memory", [False, True])
+def test_corrupt_blob_and_bad_order_are_refused(in_memory: bool) -> None:
     media, sha, _ = blob("block.xml", b"<html/>")
-    with pytest.raises(LcArchiveError, match="corrupt"):
-        write_fake(FakeSource(PACKAGE, [component("c1", [media])], blobs={sha: b"<html>"}))
+    for corrupt in (b"<html>", b"<html/ >"):  # the SHA-256 differs; the size too
+        source = FakeSource(PACKAGE, [component("c1", [media])], blobs={sha: corrupt}, in_memory=in_memory)
+        with pytest.raises(LcArchiveError, match=f"blob {sha} for 'entities/xblock.v1/html/c1/.*block.xml' is corrupt"):
+            write_fake(source)
     with pytest.raises(LcArchiveError, match="ref order"):
         write_fake(FakeSource(PACKAGE, [component("b", []), component("a", [])]))
     missing = replace(component("c", []), published=7)
@@ -515,3 +524,23 @@ def test_same_layout_as_every_peer_archive(peer_dir: Path) -> None:
                 )  # fmt: skip
             checked += 1
     assert checked >= 12
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_blobs_in_memory_give_the_same_bytes(background: bool) -> None:
+    """A blob the source holds whole (the SQL store's batch prefetch) is written as a streamed one is."""
+    items = [blob("block.xml", b"<html>" + bytes(range(256)) * 300 + b"</html>"),
+             blob("static/a.png", PNG, "image/png"), blob("static/b.txt", b"")]
+    media = [m for m, _, _ in items]
+    blobs = {s: d for _, s, d in items}
+
+    def write(in_memory: bool) -> bytes:
+        buffer = io.BytesIO()
+        with ArchiveWriter(buffer, background=background) as out:
+            write_v1(FakeSource(PACKAGE, [component("c1", media)], blobs=blobs, in_memory=in_memory), out,
+                     created_at=T0)
+        return buffer.getvalue()
+
+    streamed = write(False)
+    assert write(True) == streamed
+    assert len(zipfile.ZipFile(io.BytesIO(streamed)).namelist()) == 5  # package, entity, 3 media
