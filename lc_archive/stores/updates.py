@@ -12,7 +12,7 @@ explains each choice, and what a store must guarantee is said on each method:
   collections. History is never rewritten: no version is changed or removed.
 * :meth:`ManagedStore.package_infos`, :meth:`ManagedStore.delete_package` and
   :meth:`ManagedStore.rename_package` are what ``packages``, ``delete`` and ``rename`` need. Listing
-  alone is :class:`ListedStore` (the openedx-core store lists; it does not delete or rename).
+  alone is :class:`ListedStore`. Both the SQL store and the openedx-core store are managed stores.
 
 Every method raises :class:`~lc_archive.errors.PackageNotFound` for an unknown ref; every write is
 all-or-nothing.

@@ -5,6 +5,8 @@ they point at (an ``EntityList`` is named by the container versions that use it,
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
 RUN_TIME_COLUMNS = {"CollectionPublishableEntity": {"created"}}
@@ -66,3 +68,14 @@ def version_ids() -> dict[str, int]:
 
     return {f"{ref}@{num}": pk for pk, ref, num in
             PublishableEntityVersion.objects.values_list("pk", "entity__entity_ref", "version_num")}
+
+
+def media_listing(root: Path) -> dict[str, str]:
+    """Every file under a media storage directory -> SHA-256 of its bytes (folders as '')."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else ""
+            for p in sorted(root.rglob("*"))}
+
+
+def store_snapshot(media_root: Path) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """What a failed write must leave as it was: every openedx-core table's rows and the media files."""
+    return table_rows(), media_listing(media_root)

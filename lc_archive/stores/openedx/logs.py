@@ -26,7 +26,7 @@ from .bulk_rows import insert_rows, insert_values
 from .side_effects import Branch, DependencyGraph, LogRecord, LogResult, apply_log
 from .users import UserResolver
 
-__all__ = ["EntityState", "LogWriter"]
+__all__ = ["EntityState", "LogWriter", "save_records"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,9 @@ class EntityState:
             return None
         found = self.versions.get((entity_id, number))
         if found is None:
-            raise StoreError(f"{self.pointers[entity_id].ref}: {what} names version {number}, not in the package")
+            p = self.pointers.get(entity_id)
+            name = p.ref if p is not None else f"entity id {entity_id}"
+            raise StoreError(f"{name}: {what} names version {number}, not in the package")
         return found
 
     def write_children(self, using: str) -> None:
@@ -97,6 +99,18 @@ class EntityState:
             self.graph.set_deps(vid, entities)
             dep_rows.extend((vid, e) for e in dict.fromkeys(entities))
         insert_values(PublishableEntityVersionDependency, ["referring_version", "referenced_entity"], dep_rows, using)
+
+
+def save_records(model: Any, result: LogResult, fields: dict[str, int], using: str, *, publish: bool = False) -> None:
+    """Insert a log's records (``DraftChangeLogRecord`` or, ``publish``, ``PublishLogRecord`` with its
+    ``direct`` flag), ``fields`` naming their log; each record learns its ``db_id``."""
+    rows = []
+    for r in result.records:
+        extra = {"direct": r.direct} if publish else {}
+        rows.append({"entity": r.entity, "old_version": r.old, "new_version": r.new,
+                     "dependencies_hash_digest": r.digest, **fields, **extra})
+    for r, rid in zip(result.records, insert_rows(model, rows, using), strict=True):
+        r.db_id = rid
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +164,7 @@ class LogWriter:
         if result.records:
             log = {"learning_package": self._lp, "changed_at": self._now, "changed_by": self._restorer}
             log_id = insert_rows(DraftChangeLog, [log], self._using)[0]
-            self._save_records(DraftChangeLogRecord, result, {"draft_change_log": log_id})
+            save_records(DraftChangeLogRecord, result, {"draft_change_log": log_id}, self._using)
             insert_values(DraftSideEffect, ["cause", "effect"],
                           [(c.db_id, e.db_id) for c, e in result.effects], self._using)  # fmt: skip
         rows = []
@@ -158,15 +172,6 @@ class LogWriter:
             record = branch.record.get(eid)
             rows.append((eid, target, record.db_id if record is not None else None))
         insert_values(Draft, ["entity", "version", "draft_log_record"], rows, self._using)
-
-    def _save_records(self, model: object, result: LogResult, fields: dict[str, int], publish: bool = False) -> None:
-        rows = []
-        for r in result.records:
-            extra = {"direct": r.direct} if publish else {}
-            rows.append({"entity": r.entity, "old_version": r.old, "new_version": r.new,
-                         "dependencies_hash_digest": r.digest, **fields, **extra})
-        for r, rid in zip(result.records, insert_rows(model, rows, self._using), strict=True):
-            r.db_id = rid
 
     # -- publishes -----------------------------------------------------------------------------------
 
@@ -200,7 +205,7 @@ class LogWriter:
         log_ids = insert_rows(PublishLog, [log for log, _ in logs], self._using)
         effects: list[tuple[int | None, int | None]] = []
         for log_id, (_, result) in zip(log_ids, logs, strict=True):
-            self._save_records(PublishLogRecord, result, {"publish_log": log_id}, publish=True)
+            save_records(PublishLogRecord, result, {"publish_log": log_id}, self._using, publish=True)
             effects.extend((c.db_id, e.db_id) for c, e in result.effects)
         insert_values(PublishSideEffect, ["cause", "effect"], effects, self._using)
         rows = [(eid, target, branch.record[eid].db_id) for eid, target in targets.items()]

@@ -7,10 +7,17 @@ openedx-core uses, ``content/{learning package uuid}/{hash_digest}``, before the
 
 Every storage path is appended (and fsynced) to a *journal* file before the file is written. When the
 transaction rolls back, :meth:`MediaJournal.rollback` deletes those files; when it commits,
-:meth:`MediaJournal.commit` deletes only the journal. A crash leaves the journal behind, locked by no
-one: :func:`recover` (run before every restore, and by hand) deletes the files of each orphan journal
-whose learning package never committed. A live restore holds an exclusive ``flock`` on its journal, so
-recovery never touches it. See docs/decisions/0008-openedx-bulk-writer-and-media.md.
+:meth:`MediaJournal.commit` deletes only the journal. An import into an existing package writes only
+files its storage does not hold yet (another Media row of the package may have the same digest). A
+package deletion journals the files to remove (:meth:`MediaJournal.remove_after_commit`) and removes
+them only once the deletion committed.
+
+A crash leaves the journal behind, locked by no one: :func:`recover` (run before every restore, import
+and deletion, and by hand) settles each orphan journal by the database's final word: a journaled file
+stays if and only if a committed file-backed ``Media`` row of that package has its digest (a restore or
+import that never committed has none; a deletion that committed has none either). A live run holds an
+exclusive ``flock`` on its journal, so recovery never touches it. See
+docs/decisions/0008-openedx-bulk-writer-and-media.md.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import hashlib
 import io
 import json
 import os
+import secrets
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -91,19 +99,24 @@ class _Range(io.RawIOBase):
 class MediaJournal:
     """The media side of one restore (see the module docstring)."""
 
-    def __init__(self, package_uuid: str, using: str, directory: Path | None = None) -> None:
-        """Create the journal (locked) and the spool for the learning package ``package_uuid``."""
+    def __init__(self, package_uuid: str, using: str, directory: Path | None = None, *,
+                 existing: bool = False) -> None:
+        """Create the journal (locked) and the spool for the learning package ``package_uuid``;
+        ``existing``: the package exists already (its storage may hold some of the files)."""
         self._uuid = package_uuid
+        self._existing = existing
         self._dir = directory or journal_dir()
         self._dir.mkdir(parents=True, exist_ok=True)
-        self.path = self._dir / f"{package_uuid}.journal"
+        stem = f"{package_uuid}.{secrets.token_hex(4)}" if existing else package_uuid
+        self.path = self._dir / f"{stem}.journal"
         self._journal = self.path.open("x", encoding="utf-8")
         fcntl.flock(self._journal.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._append({"package_uuid": package_uuid, "using": using})
-        self._spool_path = self._dir / f"{package_uuid}.spool"
+        self._spool_path = self._dir / f"{stem}.spool"
         self._spool = self._spool_path.open("w+b")
         self._blobs: dict[str, _Spooled] = {}
         self._written: list[str] = []
+        self._removals: list[str] = []
         self._stored: set[str] = set()
 
     # -- spooling ------------------------------------------------------------------------------------
@@ -161,6 +174,11 @@ class MediaJournal:
             path = f"content/{self._uuid}/{blob.digest}"
             if path not in self._stored and path not in todo:
                 todo[path] = blob
+        storage = get_storage()
+        if self._existing:
+            for path in [p for p in todo if storage.exists(p)]:
+                self._stored.add(path)
+                del todo[path]
         if not todo:
             return
         for path in todo:
@@ -168,7 +186,6 @@ class MediaJournal:
         self._sync()
         self._written.extend(todo)
         self._spool.flush()
-        storage = get_storage()
         for path, blob in todo.items():
             saved = storage.save(path, File(_Range(self._spool, blob.offset, blob.size), name=path))
             if saved != path:  # the storage renamed it: the path was taken (never for a new package uuid)
@@ -176,21 +193,30 @@ class MediaJournal:
                 raise StoreError(f"media storage already holds {path!r}")
             self._stored.add(path)
 
+    def remove_after_commit(self, paths: Iterable[str]) -> None:
+        """Journal storage paths to delete once the transaction commits (a package deletion)."""
+        todo = [p for p in paths if p not in self._removals]
+        for path in todo:
+            self._journal.write(json.dumps({"path": path}) + "\n")
+        self._sync()
+        self._removals.extend(todo)
+
     # -- the end -------------------------------------------------------------------------------------
 
     def commit(self) -> None:
-        """The transaction committed: the files stay; drop the spool and the journal."""
-        self._close(remove_files=False)
+        """The transaction committed: the files written stay, those to remove go; drop the spool and
+        the journal."""
+        self._close(delete=self._removals)
 
     def rollback(self) -> None:
         """The transaction rolled back: delete every file written, then the spool and the journal."""
-        self._close(remove_files=True)
+        self._close(delete=self._written)
 
-    def _close(self, *, remove_files: bool) -> None:
+    def _close(self, *, delete: list[str]) -> None:
         if self._journal.closed:
             return
-        if remove_files:
-            _delete_paths(self._written, self._uuid)
+        if delete:
+            _delete_paths(delete, self._uuid)
         self._spool.close()
         self._spool_path.unlink(missing_ok=True)
         self.path.unlink()
@@ -223,10 +249,9 @@ def _delete_paths(paths: Iterable[str], package_uuid: str) -> None:
 
 
 def recover(directory: Path | None = None) -> int:
-    """Clean up after crashed restores: for each journal no live restore holds, delete its files unless
-    its learning package committed, then the journal and spool. Returns how many journals it settled."""
-    from openedx_content.models_api import LearningPackage
-
+    """Clean up after crashed runs: for each journal no live run holds, delete each journaled file that
+    no committed file-backed Media row of its package has (see the module docstring), then the journal
+    and spool. Returns how many journals it settled."""
     folder = directory or journal_dir()
     if not folder.is_dir():
         return 0
@@ -236,18 +261,29 @@ def recover(directory: Path | None = None) -> int:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                continue  # a restore in progress
+                continue  # a run in progress
             entries = [json.loads(line) for line in fh if line.strip().endswith("}")]
             if not entries or "package_uuid" not in entries[0]:
                 continue
             head = entries[0]
-            committed = LearningPackage.objects.using(head.get("using", "default")).filter(
-                uuid=head["package_uuid"]
-            ).exists()
-            if not committed:
-                _delete_paths([e["path"] for e in entries[1:] if "path" in e], head["package_uuid"])
-            (folder / f"{head['package_uuid']}.spool").unlink(missing_ok=True)
+            paths = [e["path"] for e in entries[1:] if "path" in e]
+            kept = _committed_digests(head["package_uuid"], head.get("using", "default"), paths)
+            _delete_paths([p for p in paths if p.rsplit("/", 1)[-1] not in kept], head["package_uuid"])
+            journal.with_suffix(".spool").unlink(missing_ok=True)
             journal.unlink()
             settled += 1
     return settled
 
+
+def _committed_digests(package_uuid: str, using: str, paths: list[str]) -> set[str]:
+    """The digests among ``paths``' names that a committed file-backed Media row of the package has."""
+    from itertools import batched
+
+    from openedx_content.models_api import Media
+
+    found: set[str] = set()
+    for part in batched(sorted({p.rsplit("/", 1)[-1] for p in paths}), 500):
+        found.update(Media.objects.using(using).filter(
+            learning_package__uuid=package_uuid, has_file=True, hash_digest__in=part
+        ).values_list("hash_digest", flat=True))
+    return found

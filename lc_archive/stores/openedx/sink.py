@@ -10,13 +10,21 @@ effects and Draft/Published pointers are written by :mod:`.logs` when the packag
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import batched
-from typing import Any
+from typing import Any, Protocol
 
-from ...domain import COMPONENT, CollectionRecord, EntityRecord, PackageRecord, PayloadRecord, PublishLogRecord
+from ...domain import (
+    COMPONENT,
+    CollectionRecord,
+    EntityRecord,
+    PackageRecord,
+    PayloadRecord,
+    PublishLogRecord,
+    VersionRecord,
+)
 from ...errors import PackageExists, StoreError
 from ...faults import fault_point
 from ..base import PackageSink
@@ -25,9 +33,59 @@ from .logs import EntityState, LogWriter
 from .media_journal import MediaJournal, recover
 from .users import UserResolver
 
-__all__ = ["OpenedxSink", "open_sink"]
+__all__ = ["JournaledRun", "OpenedxSink", "Owner", "journaled_atomic", "open_sink"]
 
 _BATCH = 500
+
+
+class Owner(Protocol):
+    """What writing a version needs to know of its entity (an :class:`EntityRecord` has it)."""
+
+    @property
+    def ref(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+
+class JournaledRun:
+    """One write transaction's media journal, once the run has made it (see :func:`journaled_atomic`)."""
+
+    journal: MediaJournal | None = None
+
+
+@contextmanager
+def journaled_atomic(using: str, what: str, *, exists: str | None = None) -> Iterator[JournaledRun]:
+    """One ``transaction.atomic`` on ``using`` whose media journal (set on the yielded run) commits with
+    it or rolls back with it; orphan journals are recovered first. Database errors become
+    :class:`StoreError` naming ``what``; with ``exists``, an integrity error on the package ref becomes
+    ``PackageExists(exists)``."""
+    from django.db import DatabaseError, IntegrityError, transaction
+
+    recover()
+    run = JournaledRun()
+    try:
+        with transaction.atomic(using=using):
+            yield run
+    except IntegrityError as exc:
+        if run.journal is not None:
+            run.journal.rollback()
+        if exists is not None and ("package_ref" in str(exc) or "oel_publishing_lp_uniq_key" in str(exc)):
+            raise PackageExists(exists) from exc
+        raise StoreError(f"openedx-core refused the {what}: {exc}") from exc
+    except DatabaseError as exc:
+        if run.journal is not None:
+            run.journal.rollback()
+        raise StoreError(f"openedx-core database error; nothing was written: {exc}") from exc
+    except BaseException:
+        if run.journal is not None:
+            run.journal.rollback()
+        raise
+    if run.journal is not None:
+        run.journal.commit()
 
 
 @contextmanager
@@ -46,42 +104,22 @@ def open_sink(
     block normally writes the change logs and commits; an exception rolls back every row and deletes
     every media file written. ``PackageExists`` if the ref is taken.
     """
-    from django.db import DatabaseError, IntegrityError, transaction
     from openedx_content.models_api import LearningPackage
 
-    recover()
-    journal: MediaJournal | None = None
-    try:
-        with transaction.atomic(using=using):
-            if LearningPackage.objects.using(using).filter(package_ref=package.ref).exists():
-                raise PackageExists(f"a learning package {package.ref!r} already exists; restores never overwrite")
-            lp = LearningPackage(package_ref=package.ref, title=package.title, description=package.description,
-                                 created=package.created, updated=package.updated)
-            _full_clean(lp, "learning package")
-            lp.save(using=using, force_insert=True)
-            journal = MediaJournal(str(lp.uuid), using)
-            users = UserResolver(using, emails)
-            sink = OpenedxSink(using, lp.id, journal, users, restorer=users.id_of(user), now=now or datetime.now(UTC))
-            fault_point("openedx.begin")
-            yield sink
-            sink.finish()
-            fault_point("openedx.before_commit")
-    except IntegrityError as exc:
-        if journal is not None:
-            journal.rollback()
-        if "package_ref" in str(exc) or "oel_publishing_lp_uniq_key" in str(exc):
-            raise PackageExists(f"a learning package {package.ref!r} already exists") from exc
-        raise StoreError(f"openedx-core refused the restore: {exc}") from exc
-    except DatabaseError as exc:
-        if journal is not None:
-            journal.rollback()
-        raise StoreError(f"openedx-core database error; nothing was written: {exc}") from exc
-    except BaseException:
-        if journal is not None:
-            journal.rollback()
-        raise
-    assert journal is not None
-    journal.commit()
+    with journaled_atomic(using, "restore", exists=f"a learning package {package.ref!r} already exists") as run:
+        if LearningPackage.objects.using(using).filter(package_ref=package.ref).exists():
+            raise PackageExists(f"a learning package {package.ref!r} already exists; restores never overwrite")
+        lp = LearningPackage(package_ref=package.ref, title=package.title, description=package.description,
+                             created=package.created, updated=package.updated)
+        _full_clean(lp, "learning package")
+        lp.save(using=using, force_insert=True)
+        run.journal = MediaJournal(str(lp.uuid), using)
+        users = UserResolver(using, emails)
+        sink = OpenedxSink(using, lp.id, run.journal, users, restorer=users.id_of(user), now=now or datetime.now(UTC))
+        fault_point("openedx.begin")
+        yield sink
+        sink.finish()
+        fault_point("openedx.before_commit")
     fault_point("openedx.committed")
 
 
@@ -153,6 +191,7 @@ class OpenedxSink(PackageSink):
         self.state = EntityState()
         self._logs = LogWriter(using, package_id, self.state, users, restorer=restorer, now=now)
         self._now = now
+        self._restorer = restorer
         self._notes: list[str] = []
 
     @property
@@ -203,9 +242,11 @@ class OpenedxSink(PackageSink):
         for cls, rows in subclass_rows.items():
             insert_values(cls, ["container"], rows, self._using)
         fault_point("openedx.entity_rows")
-        self._add_versions(batch)
+        self._add_versions([(e, v) for e in batch for v in e.versions])
 
-    def _add_versions(self, batch: tuple[EntityRecord, ...]) -> None:
+    def _add_versions(self, owners: Sequence[tuple[Owner, VersionRecord]]) -> list[int]:
+        """Write versions of entities whose ids :attr:`state` knows (with media, entity lists and the
+        component/container version rows); return their ids in order."""
         from openedx_content.models_api import (
             ComponentVersion,
             ContainerVersion,
@@ -213,7 +254,6 @@ class OpenedxSink(PackageSink):
             PublishableEntityVersion,
         )
 
-        owners = [(e, v) for e in batch for v in e.versions]
         vids = insert_rows(PublishableEntityVersion, [
             {"entity": self.state.ids[e.ref], "version_num": v.number, "title": v.title, "created": v.created,
              "created_by": self._users.id_of(v.created_by)}
@@ -221,7 +261,7 @@ class OpenedxSink(PackageSink):
         ], self._using)  # fmt: skip
         cvs: list[dict[str, Any]] = []
         cvm_pending: list[tuple[int, datetime, Any]] = []
-        cont_owners: list[tuple[EntityRecord, Any, int]] = []
+        cont_owners: list[tuple[Owner, Any, int]] = []
         for (e, v), vid in zip(owners, vids, strict=True):
             self.state.add_version(e.ref, v.number, vid)
             if e.kind == COMPONENT:
@@ -243,11 +283,14 @@ class OpenedxSink(PackageSink):
         for cls, rows in subclass_rows.items():
             insert_values(cls, ["container_version"], rows, self._using)
         fault_point("openedx.version_rows")
+        return vids
 
     def _add_media(self, pending: list[tuple[int, datetime, Any]]) -> None:
         from openedx_content.models_api import ComponentVersionMedia, Media
 
         journal = self._journal
+        self._known_media({(self._types.media(m.media_type), journal.digest(m.sha256))
+                           for _, _, m in pending if journal.has(m.sha256)} - self._media.keys())
         new: list[tuple[tuple[int, str], dict[str, Any]]] = []
         files: list[str] = []
         for _vid, created, m in pending:
@@ -268,6 +311,9 @@ class OpenedxSink(PackageSink):
         rows = [(vid, self._media[(self._types.media(m.media_type), journal.digest(m.sha256))], m.path)
                 for vid, _, m in pending]
         insert_values(ComponentVersionMedia, ["component_version", "media", "path"], rows, self._using)
+
+    def _known_media(self, keys: set[tuple[int, str]]) -> None:
+        """Learn the ids of Media rows the package already has among ``keys`` (a new package has none)."""
 
     def add_collections(self, collections: Iterable[CollectionRecord]) -> None:
         """Write collections (enabled or not) with their times; members are linked by :meth:`finish`."""
@@ -296,18 +342,23 @@ class OpenedxSink(PackageSink):
 
     def finish(self) -> None:
         """Link children, dependencies and collection members, then write change logs and pointers."""
-        from openedx_content.models_api import CollectionPublishableEntity
-
         self.state.write_children(self._using)
         fault_point("openedx.children")
         self._logs.write()
         fault_point("openedx.logs")
+        self._link_members()
+        self._notes.extend(self._logs.notes)
+
+    def _link_members(self) -> None:
+        """Insert the collection members queued so far."""
+        from openedx_content.models_api import CollectionPublishableEntity
+
         rows = []
         for cid, ref, creator in self._collections:
             eid = self.state.ids.get(ref)
             if eid is None:
                 raise StoreError(f"collection member {ref!r} is not an entity of this package")
             rows.append({"collection": cid, "entity": eid, "created_by": creator, "created": self._now})
+        self._collections = []
         insert_rows(CollectionPublishableEntity, rows, self._using)
-        self._notes.extend(self._logs.notes)
 

@@ -2,7 +2,8 @@
 
 ``OpenedxStore(alias)`` works on the Django database ``alias`` of the settings in
 ``DJANGO_SETTINGS_MODULE`` (store URL ``openedx:`` or ``openedx:ALIAS``). Reading goes through
-openedx-core's own models (:mod:`.source`); writing a package is :mod:`.sink`'s.
+openedx-core's own models (:mod:`.source`); writing a package is :mod:`.sink`'s, importing into one
+:mod:`.updater`'s, deleting and renaming one :mod:`.admin`'s.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from contextlib import AbstractContextManager, contextmanager
 from ...domain import PackageRecord
 from ...errors import LcArchiveError, StoreError
 from ..base import PackageSink, PackageSource
-from ..updates import ListedStore, PackageInfo
+from ..updates import DeleteResult, ManagedStore, PackageInfo, PackageUpdater
 from .django_setup import database_settings, ensure_django
 
 __all__ = ["OpenedxStore"]
 
 
-class OpenedxStore(ListedStore):
+class OpenedxStore(ManagedStore):
     """The learning packages of one Django database of an openedx-core site."""
 
     def __init__(self, alias: str = "default") -> None:
@@ -79,6 +80,36 @@ class OpenedxStore(ListedStore):
                                            emails=self.author_emails) as sink:
             yield sink
         self.last_warnings = sink.warnings
+
+    def delete_package(self, ref: str) -> DeleteResult:
+        """Delete a package with everything in it (openedx-core's cascades) and its media files, in one
+        transaction (see :mod:`.admin`)."""
+        from .admin import delete_package
+
+        with _database_errors():
+            return delete_package(self.alias, ref)
+
+    def rename_package(self, ref: str, new_ref: str) -> None:
+        """Give a package another ``package_ref``; ``PackageExists`` if ``new_ref`` is taken."""
+        from .admin import rename_package
+
+        with _database_errors():
+            rename_package(self.alias, ref, new_ref)
+
+    def update(self, ref: str) -> AbstractContextManager[PackageUpdater]:
+        """Open one package for an import in one ``transaction.atomic`` (see :mod:`.updater`);
+        :attr:`restored_by` is recorded as the importer, :attr:`last_warnings` says what was not kept."""
+        return self._update(ref)
+
+    @contextmanager
+    def _update(self, ref: str) -> Iterator[PackageUpdater]:
+        from .updater import open_updater
+
+        self.last_warnings = []
+        with _database_errors(), open_updater(ref, using=self.alias, user=self.restored_by,
+                                              emails=self.author_emails) as updater:
+            yield updater
+        self.last_warnings = updater.warnings
 
     def close(self) -> None:
         """Close this thread's connection to the database (Django opens a new one when needed)."""

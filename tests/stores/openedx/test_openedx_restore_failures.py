@@ -5,7 +5,6 @@ media journal's recovery (which any later restore runs first)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 from support.hostile import hostile_cases, write_cases
 from support.openedx_db import OpenedxDb
-from support.openedx_rows import table_rows
+from support.openedx_rows import media_listing, store_snapshot
 
 from lc_archive import faults
 from lc_archive.cli import main
@@ -35,18 +34,9 @@ KILL_POINTS = [
 ]
 
 
-def media_listing(root: Path) -> dict[str, str]:
-    """Every file under the media storage directory -> SHA-256 of its bytes (folders as '')."""
-    out = {}
-    for path in sorted(root.rglob("*")):
-        rel = str(path.relative_to(root))
-        out[rel] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
-    return out
-
-
 def snapshot(db: OpenedxDb) -> tuple[dict[str, list[str]], dict[str, str]]:
     """Rows of every openedx-core table and the media directory's files."""
-    return table_rows(), media_listing(db.media_root)
+    return store_snapshot(db.media_root)
 
 
 @pytest.fixture
