@@ -119,3 +119,78 @@ def _publish(lp_id: int, entries: Sequence[tuple[str, int | None, int | None]], 
             entity_id=objs[ref].id, defaults={"version_id": record.new_version_id, "publish_log_record": record}
         )
     _create_side_effects_for_change_log(log)
+
+
+def replay_import(ref: str, added: Sequence[EntityRecord], versions: Sequence[tuple[str, Any]],
+                  deleted: Sequence[str], collections: Sequence[CollectionRecord], publish: Sequence[str],
+                  blobs: Mapping[str, bytes], *, importer: str | None, now: datetime, message: str) -> None:
+    """An import into the existing package ``ref`` through openedx-core's own API, in the order
+    docs/decisions/0014-import-into-existing-package.md gives for openedx-core: inside one
+    ``bulk_draft_changes_for`` the added entities (as :func:`replay` creates them), one new version per
+    ``(ref, VersionRecord)`` in ``versions`` (children unpinned or pinned by number), ``soft_delete_draft``
+    of ``deleted``; then collections (``update_collection`` and ``remove_from_collection`` /
+    ``add_to_collection`` by the importer for one the package has, ``create_collection`` +
+    ``add_to_collection`` by its creator for a new one; times set to the record's), then
+    ``publish_from_drafts`` of ``publish``'s drafts with unpublished changes, then ``updated``."""
+    from openedx_content import api
+    from openedx_content.models_api import Collection, Container, Draft, LearningPackage, PublishableEntity
+
+    lp = LearningPackage.objects.get(package_ref=ref)
+    by = _user_id(importer)
+
+    def entity(r: str) -> Any:
+        return PublishableEntity.objects.get(learning_package_id=lp.id, entity_ref=r)
+
+    def version(r: str, number: int) -> Any:
+        return entity(r).versions.get(version_num=number)
+
+    def new_version(e_ref: str, kind: str, v: Any) -> None:
+        target = entity(e_ref)
+        if kind == COMPONENT:
+            media = {m.path: _media(lp.id, m, blobs[m.sha256], v.created) for m in v.media}
+            api.create_component_version(target.id, version_num=v.number, title=v.title, created=v.created,
+                                         created_by=_user_id(v.created_by), media=media)
+        else:
+            children = [version(c.ref, c.pinned) if c.pinned is not None else entity(c.ref) for c in v.children]
+            api.create_container_version(target.id, v.number, title=v.title, entities=children, created=v.created,
+                                         created_by=_user_id(v.created_by))
+
+    with api.bulk_draft_changes_for(lp.id, changed_by=by, changed_at=now):
+        for e in added:
+            if e.kind == COMPONENT:
+                ctype = api.get_or_create_component_type(e.namespace, e.type)
+                api.create_component(lp.id, ctype, e.code, e.created, _user_id(e.created_by),
+                                     can_stand_alone=e.can_stand_alone)
+            else:
+                api.create_container(lp.id, e.code, e.created, _user_id(e.created_by),
+                                     container_cls=Container.subclass_for_type_code(e.type),
+                                     can_stand_alone=e.can_stand_alone)
+        for e in added:
+            for v in e.versions:
+                new_version(e.ref, e.kind, v)
+            if e.versions:
+                api.set_draft_version(entity(e.ref).id, version(e.ref, e.draft).id if e.draft is not None else None)
+        for e_ref, v in versions:
+            kind = COMPONENT if hasattr(entity(e_ref), "component") else "container"
+            new_version(e_ref, kind, v)
+        for e_ref in deleted:
+            api.soft_delete_draft(entity(e_ref).id, deleted_by=by)
+    for c in collections:
+        existing = Collection.objects.filter(learning_package_id=lp.id, collection_code=c.code).first()
+        wanted = PublishableEntity.objects.filter(learning_package_id=lp.id, entity_ref__in=c.members)
+        if existing is None:
+            api.create_collection(lp.id, c.code, title=c.title, created_by=_user_id(c.created_by),
+                                  description=c.description)
+            api.add_to_collection(lp.id, c.code, wanted, created_by=_user_id(c.created_by))
+            Collection.objects.filter(id=api.get_collection(lp.id, c.code).id).update(created=c.created)
+        else:
+            api.update_collection(lp.id, c.code, title=c.title, description=c.description)
+            api.remove_from_collection(lp.id, c.code, existing.entities.exclude(entity_ref__in=c.members))
+            api.add_to_collection(lp.id, c.code, wanted.exclude(id__in=existing.entities.values("id")),
+                                  created_by=by)
+        Collection.objects.filter(learning_package_id=lp.id, collection_code=c.code).update(
+            enabled=c.enabled, modified=c.modified)
+    drafts = Draft.objects.filter(entity__learning_package_id=lp.id, entity__entity_ref__in=publish)
+    api.publish_from_drafts(lp.id, drafts.with_unpublished_changes().order_by("pk"), message=message,
+                            published_at=now, published_by=by)
+    api.update_learning_package(lp.id, updated=now)
