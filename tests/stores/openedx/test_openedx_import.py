@@ -256,3 +256,29 @@ def test_cli_import_delete_and_rename_on_openedx(setup: Setup, tmp_path: Path) -
     assert [p["ref"] for p in json.loads(listed.stdout)["result"]["packages"]] == [OTHER]
     missing = _cli(db, "delete", url, REF, "--yes")
     assert missing.returncode != 0 and REF in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_delete_missing_and_collections(setup: Setup, tmp_path: Path) -> None:
+    target, editor, a, _ = setup
+    from openedx_content import api
+    from openedx_content.models_api import LearningPackage, PublishableEntity
+
+    with editor.author(EDIT) as au:
+        au.add_to_collection("col", [HTML[5]])
+        au.create_collection("extra", "Extra")
+        au.add_to_collection("extra", [HTML[1], "u1"])
+    b = _edited(setup, tmp_path)
+    lp = LearningPackage.objects.get(package_ref=REF)
+    api.add_to_collection(lp.id, "col", PublishableEntity.objects.filter(learning_package=lp, entity_ref=HTML[2]))
+    api.create_collection(lp.id, "local", title="Local", created_by=None)
+    import_archive(b, target, REF)
+    cols = state(target, REF)["collections"]
+    assert cols["col"]["entities"] == sorted([HTML[0], HTML[2], HTML[5], "u2"])  # h2 only here: kept
+    assert cols["extra"]["entities"] == sorted([HTML[1], "u1"])
+    result = import_archive(b, target, REF, delete_missing=True)
+    assert [(c.code, c.action) for c in result.plan.collections] == [("col", "changed"), ("local", "deleted")]
+    assert state(target, REF)["collections"] == state(editor, EDIT)["collections"]
+    rolled = import_archive(a, target, REF, delete_missing=True)  # A lacks NEW: soft-deleted
+    assert {c.ref: c.action for c in rolled.plan.entities}[NEW] == "deleted"
+    assert state(target, REF)["entities"][NEW]["draft"] is None
+    assert _versions(target, REF)[NEW] == [1]  # its version stays
