@@ -77,6 +77,7 @@ class ArchiveReader:
             self._file = source
             self._owns_file = False
         self._closed = False
+        self._pread_fd: int | None = None
         try:
             with _gc_paused():
                 self.comment, self._records = _preflight(self._file, limits)
@@ -165,9 +166,25 @@ class ArchiveReader:
         with self.open(name) as stream:
             return stream.read()
 
+    def fileno(self) -> int | None:
+        """The descriptor of the archive when it is a file of this machine (not a URL or an in-memory
+        stream), else None."""
+        try:
+            fd = self._file.fileno()
+        except (OSError, ValueError, AttributeError):
+            return None
+        return fd if isinstance(fd, int) and fd >= 0 and not self._closed else None
+
+    def use_pread(self, fd: int) -> None:
+        """Read member data with ``os.pread`` on ``fd`` from now on, never moving the file position (a
+        forked process reading the same open file as its parent: see :mod:`.read_ahead`)."""
+        self._pread_fd = fd
+
     def _read_raw(self, offset: int, size: int) -> bytes:
         if self._closed:
             raise ValueError("I/O operation on a closed ArchiveReader")
+        if self._pread_fd is not None:
+            return os.pread(self._pread_fd, size, offset)
         self._file.seek(offset)
         return self._file.read(size)
 

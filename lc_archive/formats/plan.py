@@ -9,7 +9,7 @@ temporary file in batches, so a 100,000-component library never sits in memory a
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -69,6 +69,10 @@ class BlobMembers:
     def items(self) -> Iterator[tuple[str, str]]:
         """``(sha256, member)`` in the order added."""
         return zip(self._table, self._members, strict=True)
+
+    def members(self) -> Sequence[str]:
+        """The members in the order added (the list itself, not a copy: do not change it)."""
+        return self._members
 
 
 @dataclass(frozen=True)

@@ -19,20 +19,80 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from ..archive.limits import Limits
+from ..archive.read_ahead import ReadAhead
 from ..archive.zip_reader import ArchiveReader
 from ..domain import CONTAINER, EntityRecord
 from ..errors import ArchiveInvalid, Problem, ProblemList
-from ..parsing.documents import load_document
+from ..parsing.documents import load_document, parse_document_text, validate_document
+from ..parsing.safe_toml import decode_toml
 from ..plugins.checks import CheckMemo, check_component, child_problem
 from ..plugins.payload_members import entity_lookup, read_payload_members
 from ..plugins.registry import Registry
 from .plan import RestorePlan, Spool
 from .seen import SeenEntity, SeenIndex, compact_numbers
 
-__all__ = ["CHUNK", "ChildRef", "ReadState", "SeenEntity", "compact_numbers"]
+__all__ = ["BLOB", "CHUNK", "TOML", "ChildRef", "ReadState", "SeenEntity", "compact_numbers", "read_ahead_work",
+           "stream_member"]
 
 CHUNK = 64 * 1024
 """Bytes read from a member per step while streaming it."""
+
+
+def stream_member(reader: ArchiveReader, member: str, *, utf8: bool, keep: list[bytes] | None,
+                  keep_max: int | None = None) -> tuple[str, int, bool]:
+    """Stream one member through SHA-256 (and, with ``utf8``, a strict UTF-8 decoder): ``(sha256, size,
+    is UTF-8)``; :class:`ArchiveInvalid` if it cannot be read. ``keep`` receives the chunks, unless the
+    member turns out longer than ``keep_max`` (``keep`` is then emptied)."""
+    digest = hashlib.sha256()
+    size = 0
+    decoder = codecs.getincrementaldecoder("utf-8")("strict") if utf8 else None
+    with reader.open(member) as stream:
+        while chunk := stream.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            if keep is not None:
+                keep.append(chunk)
+                if keep_max is not None and size > keep_max:
+                    keep.clear()
+                    keep = None
+            if decoder is not None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    decoder = None
+                    utf8 = False
+    if decoder is not None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return digest.hexdigest(), size, utf8
+
+
+TOML = "toml"
+"""What :func:`read_member_ahead` gives for a TOML member: ``(TOML, size, sha256, document, maybe NUL)``."""
+BLOB = "blob"
+"""What :func:`read_member_ahead` gives for any other member: ``(BLOB, sha256, size, is UTF-8, bytes or None)``."""
+_KEEP_AHEAD = 256 * 1024
+"""A ``block.xml`` read ahead comes with its bytes up to this size (the readers parse it)."""
+_KEPT = "/block.xml"
+"""The members whose bytes the readers keep (as both formats' writers name them)."""
+
+
+def read_ahead_work(limits: Limits) -> Callable[[ArchiveReader, str], tuple[Any, ...] | None]:
+    """What the second process does with each member (:mod:`~lc_archive.archive.read_ahead`): read it,
+    hash it and, for a ``.toml`` member, parse it, exactly as :meth:`ReadState.load` and
+    :meth:`ReadState.stream` would; None when that fails (the reader then meets the problem itself)."""
+    def work(reader: ArchiveReader, name: str) -> tuple[Any, ...] | None:
+        if name.endswith(".toml"):
+            raw = reader.read_bytes(name, max_size=limits.max_toml_size)
+            document, maybe_nul = parse_document_text(decode_toml(raw), max_depth=limits.max_toml_depth)
+            return TOML, len(raw), hashlib.sha256(raw).hexdigest(), document, maybe_nul
+        pieces: list[bytes] | None = [] if name.endswith(_KEPT) else None
+        sha, size, utf8 = stream_member(reader, name, utf8=True, keep=pieces, keep_max=_KEEP_AHEAD)
+        data = None if pieces is None or (size and not pieces) else b"".join(pieces)  # emptied past _KEEP_AHEAD
+        return BLOB, sha, size, utf8, data
+    return work
 
 
 @dataclass(slots=True)
@@ -66,6 +126,8 @@ class ReadState:
     """Collection code -> the member that defines it."""
     check_memo: CheckMemo = field(default_factory=dict)
     """Serializer results by content, so that versions sharing members are checked once."""
+    ahead: ReadAhead | None = None
+    """Members read ahead by a second process (:func:`read_ahead_work`), when there is one."""
 
     def problem(self, member: str, path: str, message: str) -> None:
         """Collect one error."""
@@ -87,8 +149,16 @@ class ReadState:
     def load[M: BaseModel](self, member: str, model: type[M], max_size: int | None = None) -> M | None:
         """Read one TOML member (at most ``max_size`` bytes, default ``max_toml_size``), parse it safely
         and validate it as ``model``; None (problems collected) when it is not valid."""
+        limit = self.limits.max_toml_size if max_size is None else max_size
+        ahead = self.ahead.take(member) if self.ahead is not None else None
+        if ahead is not None and ahead[0] == TOML and ahead[1] <= limit:  # read and parsed by the other core
+            _, size, sha, document, maybe_nul = ahead
+            if self.checksums:
+                self.verify(member, size, sha)
+            self.tick()
+            return validate_document(member, document, model, maybe_nul=maybe_nul, problems=self.problems)
         try:
-            raw = self.reader.read_bytes(member, max_size=self.limits.max_toml_size if max_size is None else max_size)
+            raw = self.reader.read_bytes(member, max_size=limit)
         except ArchiveInvalid as exc:
             self.problems.extend(exc.problems)
             self.tick()
@@ -106,33 +176,21 @@ class ReadState:
         The reader's member stream checks the size and the CRC-32 as it goes (see
         :meth:`~lc_archive.archive.zip_reader.ArchiveReader.open`).
         """
-        digest = hashlib.sha256()
-        size = 0
-        decoder = codecs.getincrementaldecoder("utf-8")("strict") if utf8 else None
+        ahead = self.ahead.take(member) if self.ahead is not None else None
+        if ahead is not None and ahead[0] == BLOB and (keep is None or ahead[4] is not None):
+            _, sha, size, is_utf8, data = ahead  # streamed by the other core
+            if keep is not None:
+                keep.append(data)
+            self.tick()
+            self.verify(member, size, sha)
+            return sha, size, utf8 and is_utf8
         try:
-            with self.reader.open(member) as stream:
-                while chunk := stream.read(CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    if keep is not None:
-                        keep.append(chunk)
-                    if decoder is not None:
-                        try:
-                            decoder.decode(chunk)
-                        except UnicodeDecodeError:
-                            decoder = None
-                            utf8 = False
-            if decoder is not None:
-                try:
-                    decoder.decode(b"", final=True)
-                except UnicodeDecodeError:
-                    utf8 = False
+            sha, size, utf8 = stream_member(self.reader, member, utf8=utf8, keep=keep)
         except ArchiveInvalid as exc:
             self.problems.extend(exc.problems)
             return None
         finally:
             self.tick()
-        sha = digest.hexdigest()
         self.verify(member, size, sha)
         return sha, size, utf8
 

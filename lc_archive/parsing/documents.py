@@ -8,13 +8,16 @@ located in the document (``$.version[1].title``), never an exception.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ValidationError
 
 from ..domain.text import text_problems
 from ..errors import Problem
 from .safe_toml import TomlInvalid, decode_toml, parse_toml_text
 
-__all__ = ["load_document", "load_text_document", "problems_from", "toml_path"]
+__all__ = ["load_document", "load_text_document", "parse_document_text", "problems_from", "toml_path",
+           "validate_document"]
 
 
 def toml_path(loc: tuple[int | str, ...]) -> str:
@@ -57,13 +60,26 @@ def load_text_document[M: BaseModel](member: str, text: str, model: type[M], *, 
                                      problems: list[Problem]) -> M | None:
     """:func:`load_document` for TOML text already decoded (a document read in pieces)."""
     try:
-        document = parse_toml_text(text, max_depth=max_depth)
+        document, maybe_nul = parse_document_text(text, max_depth=max_depth)
     except TomlInvalid as exc:
         problems.append(Problem(member, "$", str(exc)))
         return None
-    # TOML can only spell a NUL as an escape (a raw one is invalid, and so is any surrogate escape): a
-    # document without one needs no walk.
-    maybe_nul = "\\u0000" in text or "\\U00000000" in text
+    return validate_document(member, document, model, maybe_nul=maybe_nul, problems=problems)
+
+
+def parse_document_text(text: str, *, max_depth: int) -> tuple[dict[str, Any], bool]:
+    """The parsed TOML document (:class:`TomlInvalid` if it is not one) and whether it may hold a NUL.
+
+    TOML can only spell a NUL as an escape (a raw one is invalid, and so is any surrogate escape): a
+    document without one needs no walk in :func:`validate_document`.
+    """
+    document = parse_toml_text(text, max_depth=max_depth)
+    return document, "\\u0000" in text or "\\U00000000" in text
+
+
+def validate_document[M: BaseModel](member: str, document: dict[str, Any], model: type[M], *, maybe_nul: bool,
+                                    problems: list[Problem]) -> M | None:
+    """The second half of :func:`load_document`: the text rule, then the model (problems appended)."""
     unstorable = [Problem(member, path, why) for path, why in text_problems(document)] if maybe_nul else []
     if unstorable:
         problems.extend(unstorable)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..archive.limits import DEFAULT_LIMITS, Limits
+from ..archive.read_ahead import read_ahead
 from ..archive.zip_reader import ArchiveReader
 from ..domain import PackageRecord
 from ..domain.syntax import check_ref, fit_ref
@@ -111,6 +112,15 @@ def default_user() -> str:
         return os.environ.get("USER", "lc-archive")
 
 
+_AHEAD_MAX = 1 << 20
+"""Blobs up to this size are inflated by a second process during phase B (larger ones stream here)."""
+
+
+def _inflate(reader: ArchiveReader, member: str) -> bytes | None:
+    """A blob's bytes, read (and checked) by the second process of phase B; None for a large one."""
+    return reader.read_bytes(member) if reader.member(member).size <= _AHEAD_MAX else None
+
+
 def write_plan(reader: ArchiveReader, plan: RestorePlan, store: Store, package: PackageRecord,
                progress: Progress = NULL_PROGRESS) -> None:
     """Phase B: write a validated plan into ``store`` as ``package``, in one transaction.
@@ -119,11 +129,15 @@ def write_plan(reader: ArchiveReader, plan: RestorePlan, store: Store, package: 
     spooled entities, the collections, the publish log and the plugin payloads are added.
     """
     progress.phase("write", len(plan.blobs) + plan.entity_count)
-    with store.write(package) as sink:
+    with read_ahead(reader, plan.blobs.members(), _inflate) as ahead, store.write(package) as sink:
         fault_point("restore.begin")
         for sha, member in plan.blobs.items():
-            with reader.open(member) as stream:
-                got, _ = sink.put_blob(iter(lambda s=stream: s.read(_CHUNK), b""))  # type: ignore[misc]
+            data = ahead.take(member)  # inflated by the other core, when there is one
+            if data is not None:
+                got, _ = sink.put_blob((data,))
+            else:
+                with reader.open(member) as stream:
+                    got, _ = sink.put_blob(iter(lambda s=stream: s.read(_CHUNK), b""))  # type: ignore[misc]
             if got != sha:
                 raise ArchiveInvalid([Problem(member, "$", "the member changed while it was being restored")])
             fault_point("restore.blob")

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...archive.limits import DEFAULT_LIMITS, Limits
+from ...archive.read_ahead import read_ahead
 from ...archive.zip_reader import ArchiveReader
 from ...domain import (
     COMPONENT,
@@ -42,7 +43,7 @@ from ...parsing.olx import parse_olx
 from ...plugins.payload_members import component_type as _component_type
 from ...plugins.registry import Registry, default_registry
 from ..plan import BackupMeta, RestorePlan
-from ..reading import ReadState
+from ..reading import ReadState, read_ahead_work
 from .docs import CollectionDoc, EntityDoc, PackageDoc
 from .layout import ComponentFiles, V1Layout, classify
 
@@ -293,6 +294,17 @@ def _read_collections(state: _State, layout: V1Layout, plan: RestorePlan | None)
             ))
 
 
+def _read_order(layout: V1Layout) -> list[str]:
+    """The members :func:`read_v1` reads one by one, in the order it reads them (a second process reads
+    them ahead): the containers, then each component's TOML and its media, version by version."""
+    order = list(layout.containers)
+    for files in layout.components.values():
+        order.append(files.toml)
+        for _, entries in sorted(files.versions().items()):
+            order.extend(name for _, name in entries)
+    return order
+
+
 def read_v1(
     reader: ArchiveReader,
     *,
@@ -310,11 +322,14 @@ def read_v1(
     state.problems.extend(layout.problems)
     head = _read_package(state, layout)
     plan = RestorePlan(meta=head[0], package=head[1]) if head is not None else None
+    state.ahead = ahead = read_ahead(reader, _read_order(layout), read_ahead_work(limits))
     try:
         for member in layout.containers:
             _read_container(state, member, plan)
         for files in layout.components.values():
             _read_component(state, files, plan)
+        ahead.close()
+        state.ahead = None
         state.check_children()
         _read_collections(state, layout, plan)
         state.read_payloads(layout.payloads, plan, prefix=layout.prefix)
@@ -325,6 +340,7 @@ def read_v1(
                               + ", ".join(layout.ignored[:5]))
         return plan
     except BaseException:
+        ahead.close()
         if plan is not None:
             plan.close()
         raise

@@ -21,9 +21,11 @@ import hashlib
 from collections.abc import Callable
 
 from ...archive.limits import DEFAULT_LIMITS, Limits
+from ...archive.read_ahead import read_ahead
 from ...archive.zip_reader import ArchiveReader
 from ...plugins.registry import Registry, default_registry
 from ..plan import ArchiveSummary
+from ..reading import read_ahead_work
 from .blob_index import StoredBlobs, Uses
 from .blobs import check_late_olx, finish_pending, read_blob
 from .detect import is_v2
@@ -33,6 +35,11 @@ from .manifest import KNOWN_FORMAT_VERSIONS, read_manifest
 from .read_state import Pending, V2RestorePlan, V2State
 
 __all__ = ["KNOWN_FORMAT_VERSIONS", "V2RestorePlan", "check_references", "is_v2", "read_v2", "verify_v2"]
+
+
+_READ_IN_ORDER = frozenset({MemberKind.COMPONENT, MemberKind.BLOB, MemberKind.CONTAINER, MemberKind.COLLECTION,
+                            MemberKind.EXTENSION})
+"""The members the loop of :func:`read_v2` reads, in archive order (a second process reads them ahead)."""
 
 
 def _on_payload_read(state: V2State) -> Callable[[str, bytes], None]:
@@ -102,10 +109,12 @@ def read_v2(
     head = read_package(state)
     plan = head[1] if head is not None else None
     state.plan = plan
+    kinds = [classify(name).kind for name in names]
+    in_order = [name for name, kind in zip(names, kinds, strict=True) if kind in _READ_IN_ORDER]
+    state.ahead = ahead = read_ahead(reader, in_order, read_ahead_work(limits))
     try:
         has_log = False
-        for name in names:
-            kind = classify(name).kind
+        for name, kind in zip(names, kinds, strict=True):
             if kind is not MemberKind.BLOB:
                 finish_pending(state)
             if kind is MemberKind.COMPONENT:
@@ -131,6 +140,9 @@ def read_v2(
                 state.problem(name, "$", "fits nowhere in the v2 layout (docs/formats/v2.md §2)")
                 state.tick()
             # PACKAGE and MANIFEST are already read
+        ahead.close()
+        state.ahead = None
+        del kinds, in_order
         finish_pending(state)
         for batch in state.late.batches():
             for record, member in batch:
@@ -155,6 +167,7 @@ def read_v2(
                               + ", ".join(state.extensions[:5]))
         return plan
     except BaseException:
+        ahead.close()
         if plan is not None:
             plan.close()
         raise
