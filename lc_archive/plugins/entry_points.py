@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
+import weakref
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint
 from typing import Final
@@ -129,12 +130,21 @@ def distribution_of(ep: EntryPoint) -> tuple[str | None, str | None]:
     dist = getattr(ep, "dist", None)
     if dist is None:
         return None, None
-    try:
-        name = dist.name
-        version = dist.version
-    except Exception:  # broken metadata: the plugin still loads, unattributed
-        return None, None
-    return (name if isinstance(name, str) else None), (version if isinstance(version, str) else None)
+    known = _NAMES.get(dist)
+    if known is None:  # METADATA is parsed anew by every .name and .version: once per distribution here
+        try:
+            metadata = dist.metadata
+            name, version = metadata["Name"], metadata["Version"]
+        except Exception:  # broken metadata: the plugin still loads, unattributed
+            name = version = None
+        known = _NAMES[dist] = ((name if isinstance(name, str) else None),
+                                (version if isinstance(version, str) else None))
+    return known
+
+
+_NAMES: weakref.WeakKeyDictionary[importlib.metadata.Distribution, tuple[str | None, str | None]] = \
+    weakref.WeakKeyDictionary()
+"""Name and version of each distribution seen (a registry sorts and loads its entry points by them)."""
 
 
 def normalize(name: str) -> str:
