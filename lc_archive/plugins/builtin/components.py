@@ -48,6 +48,7 @@ never an exception (:func:`~.olx_facts.parse_olx`).
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import textwrap
 import warnings
@@ -237,20 +238,36 @@ def problem_imports(root: Any) -> tuple[str, ...]:
     return tuple(sorted(modules))
 
 
-def python_imports(code: str) -> set[str]:
-    """Top-level module names that ``code`` imports (absolute imports only); empty if it does not parse."""
+def python_imports(code: str) -> frozenset[str]:
+    """Top-level module names that ``code`` imports (absolute imports only); empty if it does not parse.
+
+    Remembered by the code's text for scripts up to :data:`_REMEMBERED_CHARS` (versions of a problem
+    share their scripts: a package's full history parses each once)."""
+    if len(code) > _REMEMBERED_CHARS:
+        return _python_imports(code)
+    return _remembered_imports(code)
+
+
+_REMEMBERED_CHARS = 8192
+"""Scripts up to this length are parsed once per process (at most 512 kept: 4 MiB of text)."""
+
+
+def _python_imports(code: str) -> frozenset[str]:
     if len(code) > _MAX_SCRIPT_CHARS:
-        return set()
+        return frozenset()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning for Python 2 escapes and the like
             tree = ast.parse(textwrap.dedent(code).strip("\n"))
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-        return set()
+        return frozenset()
     found: set[str] = set()
     for node in ast.walk(tree):  # iterative: no recursion limit to hit
         if isinstance(node, ast.Import):
             found.update(alias.name.split(".", 1)[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module.split(".", 1)[0])
-    return {name for name in found if name}
+    return frozenset(name for name in found if name)
+
+
+_remembered_imports = functools.lru_cache(maxsize=512)(_python_imports)
